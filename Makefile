@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@scripts/setup-venv $(VENV)
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@scripts/demo
+
+test: $(STAMP)
+	@scripts/test
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Regenerate the lock file after changing dependencies in pyproject.toml.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.12 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

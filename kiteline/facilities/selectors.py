@@ -1,0 +1,120 @@
+"""Reads of the roster, shaped for the screens that show them."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from kiteline.accounts.models import User
+from kiteline.facilities.models import Booking, Person, Placement
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    resident_number: str
+    name: str
+    date_of_birth: date
+    language: str
+    needs_interpreter: bool
+    booking_number: str | None
+    facility: str | None
+    housing_unit: str | None
+    booked_at: datetime | None
+    released_at: datetime | None
+
+    @property
+    def in_custody(self) -> bool:
+        return self.booking_number is not None and self.released_at is None
+
+
+ROSTER_FIELDS = (
+    "resident_number",
+    "family_name",
+    "given_name",
+    "date_of_birth",
+    "language",
+    "needs_interpreter",
+    "booking_number",
+    "facility_name",
+    "housing_unit_name",
+    "booked_at",
+    "released_at",
+)
+
+
+def _roster_rows(query: str, include_released: bool) -> QuerySet[Person, dict[str, Any]]:
+    latest_booking = Booking.objects.filter(person=OuterRef("pk")).order_by("-booked_at")
+    latest_placement = Placement.objects.filter(booking=OuterRef("latest_booking_id")).order_by(
+        "-started_at", "-id"
+    )
+    people = Person.objects.annotate(
+        latest_booking_id=Subquery(latest_booking.values("id")[:1]),
+        booking_number=Subquery(latest_booking.values("booking_number")[:1]),
+        facility_name=Subquery(latest_booking.values("facility__name")[:1]),
+        booked_at=Subquery(latest_booking.values("booked_at")[:1]),
+        released_at=Subquery(latest_booking.values("released_at")[:1]),
+        housing_unit_name=Subquery(latest_placement.values("housing_unit__name")[:1]),
+    )
+    if not include_released:
+        people = people.filter(
+            Exists(Booking.objects.filter(person=OuterRef("pk"), released_at__isnull=True))
+        )
+    for term in query.split():
+        people = people.filter(
+            Q(resident_number__iexact=term)
+            | Q(family_name__icontains=term)
+            | Q(given_name__icontains=term)
+            | Exists(Booking.objects.filter(person=OuterRef("pk"), booking_number__iexact=term))
+        )
+    rows: QuerySet[Person, dict[str, Any]] = people.order_by(
+        "family_name", "given_name", "resident_number"
+    ).values(*ROSTER_FIELDS)
+    return rows
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    rows: list[RosterRow]
+    number: int
+    num_pages: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+
+def roster_page(
+    *, actor: User, query: str = "", include_released: bool = False, page_number: str | int = 1
+) -> RosterPage:
+    """One page of the roster: each person with their latest booking and housing.
+
+    Search terms match a resident or booking number exactly, or part of a name.
+    """
+    paginator = Paginator(_roster_rows(query.strip(), include_released), settings.ROSTER_PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    rows = [
+        RosterRow(
+            resident_number=row["resident_number"],
+            name=f"{row['family_name']}, {row['given_name']}",
+            date_of_birth=row["date_of_birth"],
+            language=row["language"],
+            needs_interpreter=row["needs_interpreter"],
+            booking_number=row["booking_number"],
+            facility=row["facility_name"],
+            housing_unit=row["housing_unit_name"],
+            booked_at=row["booked_at"],
+            released_at=row["released_at"],
+        )
+        for row in page.object_list
+    ]
+    return RosterPage(
+        rows=rows, number=page.number, num_pages=paginator.num_pages, total=paginator.count
+    )

@@ -1,0 +1,24 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from kiteline.accounts.access import require_staff
+from kiteline.facilities.selectors import roster_page
+
+
+@login_required
+def roster(request: HttpRequest) -> HttpResponse:
+    actor = require_staff(request)
+    query = request.GET.get("q", "")
+    include_released = request.GET.get("released") == "1"
+    page = roster_page(
+        actor=actor,
+        query=query,
+        include_released=include_released,
+        page_number=request.GET.get("page", 1),
+    )
+    # A search typed with htmx on replaces only the table.
+    partial = request.headers.get("HX-Request") == "true"
+    template = "facilities/roster_table.html" if partial else "facilities/roster.html"
+    context = {"page": page, "query": query, "include_released": include_released}
+    return render(request, template, context)
