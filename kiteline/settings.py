@@ -150,6 +150,7 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "kiteline" / "static"]
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 
 ROSTER_PAGE_SIZE = envint("ROSTER_PAGE_SIZE", "25")

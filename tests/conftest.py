@@ -1,9 +1,15 @@
+import os
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import settings
 
 from kiteline.accounts.models import Role, User
 from kiteline.facilities.models import Facility, FacilityKind, HousingUnit
+
+# In CI, Hypothesis draws the same examples every run so that a red run can be reproduced.
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.load_profile(os.getenv("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
