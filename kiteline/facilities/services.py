@@ -34,6 +34,20 @@ class PersonDetails:
     reads_without_help: bool = True
     race_ethnicity: str = ""
 
+    @classmethod
+    def of(cls, person: Person) -> "PersonDetails":
+        return cls(
+            resident_number=person.resident_number,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            date_of_birth=person.date_of_birth,
+            sex=person.sex,
+            language=person.language,
+            needs_interpreter=person.needs_interpreter,
+            reads_without_help=person.reads_without_help,
+            race_ethnicity=person.race_ethnicity,
+        )
+
     def apply_to(self, person: Person) -> None:
         person.given_name = self.given_name
         person.family_name = self.family_name
@@ -126,14 +140,26 @@ def rebook_person(
             "after this booking time."
         )
     if details is not None:
-        if details.resident_number != person.resident_number:
-            raise RosterError("The details are for a different resident number.")
-        details.apply_to(person)
-        person.full_clean()
-        person.save()
+        _save_details(person, details)
     return _start_booking(
         person=person, housing_unit=housing_unit, booked_at=booked_at, booking_number=booking_number
     )
+
+
+@transaction.atomic
+def update_person_details(*, actor: User | None, person: Person, details: PersonDetails) -> Person:
+    """Record corrected or changed details of a person, such as a name or a language."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    _save_details(person, details)
+    return person
+
+
+def _save_details(person: Person, details: PersonDetails) -> None:
+    if details.resident_number != person.resident_number:
+        raise RosterError("The details are for a different resident number.")
+    details.apply_to(person)
+    person.full_clean()
+    person.save()
 
 
 def _change_placement(booking: Booking, to_unit: HousingUnit, at: datetime) -> Placement:

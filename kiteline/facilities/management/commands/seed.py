@@ -1,0 +1,93 @@
+"""`kiteline seed`: create a synthetic facility, its annex and their roster, for demos.
+
+The roster's history runs up to today's midnight UTC rather than this instant, so the same
+arguments give the same roster all day; the plan is a pure function of its arguments.
+"""
+
+from argparse import ArgumentParser
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from kiteline.facilities.seeding import DEMO_PASSWORD, SeedError, SeedResult, seed_facility
+from kiteline.facilities.synthetic import KINDS, SyntheticPlan, plan_facility
+
+
+def start_of_utc_day(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a synthetic facility and its annex, with people in custody and a history of "
+        "bookings, moves, transfers and releases. Nobody in it is real. Does nothing if the "
+        "facility for this kind and seed already exists."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--kind", choices=KINDS, default="jail")
+        parser.add_argument(
+            "--residents",
+            type=int,
+            default=400,
+            help="people in custody now, at the facility and its annex (default 400)",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="the same seed gives the same roster (default 1)"
+        )
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help=f"also create a sign-in for each staff role, with the password {DEMO_PASSWORD}",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = start_of_utc_day(timezone.now())
+        try:
+            plan = plan_facility(
+                kind=options["kind"], residents=options["residents"], seed=options["seed"], now=now
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            result = seed_facility(actor=None, plan=plan, demo=options["demo"])
+        except SeedError as exc:
+            raise CommandError(str(exc)) from exc
+        self._report_roster(plan, result)
+        if options["demo"]:
+            self._report_demo(result)
+
+    def _report_roster(self, plan: SyntheticPlan, result: SeedResult) -> None:
+        main, annex = result.facilities
+        if result.reused:
+            self.stdout.write(
+                f"{main.name} ({main.code}) already exists, so nothing was created. "
+                "For another roster, use another --seed or a fresh database."
+            )
+            return
+        created = result.created
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {main.name} ({main.code}) and {annex.name} ({annex.code}), "
+                f"time zone {main.time_zone}."
+            )
+        )
+        self.stdout.write(
+            f"  {created.housing_units:,} housing units\n"
+            f"  {created.people:,} people, {created.in_custody:,} of them in custody now\n"
+            f"  {created.bookings:,} bookings\n"
+            f"  {created.placements:,} placements\n"
+            f"History up to {plan.now:%Y-%m-%d %H:%M} UTC."
+        )
+
+    def _report_demo(self, result: SeedResult) -> None:
+        self.stdout.write(f"Demo sign-ins, password {DEMO_PASSWORD}:")
+        for username in result.users_created:
+            self.stdout.write(f"  {username}")
+        for username in result.users_existing:
+            self.stdout.write(f"  {username} (already existed; its password was not changed)")
+        self.stdout.write("Residents in custody now, to sign in at the kiosk:")
+        for resident in result.kiosk_residents:
+            self.stdout.write(f"  {resident.resident_number}  {resident.name}")
