@@ -1,6 +1,7 @@
 """Kiteline settings, read from the environment (see README "Configuration")."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "ninja",
     "kiteline.accounts",
     "kiteline.facilities",
 ]
@@ -60,6 +63,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kiteline.accounts.sessions.SessionLimitsMiddleware",
+    # Last, so that its refusals come after sign-in throttling and before any view.
+    "axes.middleware.AxesMiddleware",
+    "kiteline.accounts.authz.AccessMiddleware",
 ]
 
 ROOT_URLCONF = "kiteline.urls"
@@ -111,6 +118,22 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "roster"
 LOGOUT_REDIRECT_URL = "login"
 
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out username and address never reach the password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Staff sign-in: after 5 failures for one username from one address, that pair waits
+# 15 minutes. Other addresses and other accounts are not affected.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -122,6 +145,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Staff sessions end after 30 minutes idle and 12 hours in all; a kiosk's after 2 minutes idle.
+SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "1800")
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", str(12 * 3600))
+KIOSK_IDLE_SECONDS = envint("KIOSK_IDLE_SECONDS", "120")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false" if DEBUG else "true")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -1,16 +1,22 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import set_language
 
+from kiteline.accounts.authz import anyone
 from kiteline.facilities import views as facility_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="roster"), name="home"),
+    path("", anyone(RedirectView.as_view(pattern_name="roster")), name="home"),
     path(
         "accounts/sign-in/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        anyone(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
         name="login",
     ),
-    path("accounts/sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/sign-out/", anyone(auth_views.LogoutView.as_view()), name="logout"),
+    path("language/", anyone(set_language), name="set-language"),
     path("roster/", facility_views.roster, name="roster"),
+    path("staff/", include("kiteline.accounts.staff_urls")),
+    path("kiosk/", include("kiteline.accounts.kiosk_urls")),
+    path("api/v1/", include("kiteline.api.urls")),
 ]

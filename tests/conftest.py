@@ -42,10 +42,12 @@ def south_unit(other_facility: Facility) -> HousingUnit:
 
 
 @pytest.fixture
-def nurse(db: None) -> User:
-    return User.objects.create_user(
+def nurse(facility: Facility) -> User:
+    user = User.objects.create_user(
         username="test-nurse", password="a-test-password", role=Role.NURSE
     )
+    user.facilities.add(facility)
+    return user
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
+
+from kiteline.facilities.models import Facility, Person
 
 
 class Role(models.TextChoices):
@@ -15,9 +18,17 @@ STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
 
 class User(AbstractUser):
-    """Everyone who signs in. What a user may see and do follows from `role`."""
+    """Everyone who signs in. What a user may see and do follows from `role`.
+
+    Staff see only the facilities they belong to. A resident's account is tied to their
+    person record and signs in only at a kiosk, with a PIN.
+    """
 
     role = models.CharField(max_length=16, choices=Role.choices)
+    facilities = models.ManyToManyField(Facility, blank=True, related_name="staff")
+    person = models.OneToOneField(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="account"
+    )
 
     REQUIRED_FIELDS = ["email", "role"]
 
@@ -26,8 +37,80 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="user_role_is_known"
             ),
+            models.CheckConstraint(
+                condition=Q(role="resident", person__isnull=False)
+                | (~Q(role="resident") & Q(person__isnull=True)),
+                name="resident_accounts_have_a_person",
+            ),
         ]
 
     @property
     def is_staff_member(self) -> bool:
         return self.is_active and self.role in STAFF_ROLES
+
+    @property
+    def is_resident(self) -> bool:
+        return self.is_active and self.role == Role.RESIDENT
+
+
+class ResidentPin(models.Model):
+    """A resident's kiosk PIN, hashed like a password."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="pin")
+    pin_hash = models.CharField(max_length=256)
+    # Set when staff issued or reset the PIN: the resident must choose their own at first use.
+    must_change = models.BooleanField(default=True)
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Failed tries slow the next one down; they never lock the account (see pins.py).
+    failed_tries = models.PositiveIntegerField(default=0)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"PIN of {self.person.resident_number}"
+
+
+class Kiosk(models.Model):
+    """A shared device a supervisor registered; residents sign in only on one of these."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="kiosks")
+    name = models.CharField(max_length=100)
+    # SHA-256 of the random device token kept in the kiosk's cookie.
+    token_hash = models.CharField(max_length=64, unique=True)
+    registered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+    failed_tries = models.PositiveIntegerField(default=0)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "name"],
+                condition=Q(retired_at__isnull=True),
+                name="kiosk_name_unique_in_facility",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.facility.code})"
+
+
+class ApiToken(models.Model):
+    """A bearer token for a staff script; it acts with exactly its user's permissions."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    # The first characters, shown in lists so a token can be recognised and revoked.
+    prefix = models.CharField(max_length=12)
+    # SHA-256 of the whole token: a token is long and random, so a slow hash adds nothing.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… of {self.user.username}"

@@ -86,7 +86,7 @@ def seed_facility(*, actor: User | None, plan: SyntheticPlan, demo: bool) -> See
             f"Only one of the facilities {plan.main.code} and {plan.annex.code} exists, so "
             "this roster can be neither reused nor created."
         )
-    users_created, users_existing = _create_demo_users() if demo else ((), ())
+    users_created, users_existing = _create_demo_users(facilities) if demo else ((), ())
     return SeedResult(
         reused=reused,
         facilities=facilities,
@@ -195,13 +195,18 @@ def _check_numbers_are_free(plan: SyntheticPlan) -> None:
             raise SeedError(f"Booking number {taken} {NUMBER_TAKEN}")
 
 
-def _create_demo_users() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Create the demo sign-ins that do not exist yet; an existing user is left as it is."""
+def _create_demo_users(
+    facilities: tuple[Facility, Facility],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Create the demo sign-ins that do not exist yet, and let every one of them see the
+    seeded facilities; an existing user's password is left as it is."""
     usernames = [username for username, _ in DEMO_USERS]
     existing = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
     for username, role in DEMO_USERS:
         if username not in existing:
             User.objects.create_user(username=username, password=DEMO_PASSWORD, role=role)
+    for user in User.objects.filter(username__in=usernames):
+        user.facilities.add(*facilities)
     return (
         tuple(username for username in usernames if username not in existing),
         tuple(username for username in usernames if username in existing),

@@ -45,12 +45,27 @@ ROSTER_FIELDS = (
 )
 
 
-def _roster_rows(query: str, include_released: bool) -> QuerySet[Person, dict[str, Any]]:
+def people_in_scope(actor: User) -> QuerySet[Person]:
+    """People ever housed at one of the actor's facilities: a transfer does not hide a
+    person's earlier stay from the facility that held them."""
+    return Person.objects.filter(
+        Exists(
+            Placement.objects.filter(
+                booking__person=OuterRef("pk"),
+                housing_unit__facility__in=actor.facilities.all(),
+            )
+        )
+    )
+
+
+def _roster_rows(
+    actor: User, query: str, include_released: bool
+) -> QuerySet[Person, dict[str, Any]]:
     latest_booking = Booking.objects.filter(person=OuterRef("pk")).order_by("-booked_at")
     latest_placement = Placement.objects.filter(booking=OuterRef("latest_booking_id")).order_by(
         "-started_at", "-id"
     )
-    people = Person.objects.annotate(
+    people = people_in_scope(actor).annotate(
         latest_booking_id=Subquery(latest_booking.values("id")[:1]),
         booking_number=Subquery(latest_booking.values("booking_number")[:1]),
         facility_name=Subquery(latest_booking.values("facility__name")[:1]),
@@ -60,7 +75,13 @@ def _roster_rows(query: str, include_released: bool) -> QuerySet[Person, dict[st
     )
     if not include_released:
         people = people.filter(
-            Exists(Booking.objects.filter(person=OuterRef("pk"), released_at__isnull=True))
+            Exists(
+                Booking.objects.filter(
+                    person=OuterRef("pk"),
+                    released_at__isnull=True,
+                    facility__in=actor.facilities.all(),
+                )
+            )
         )
     for term in query.split():
         people = people.filter(
@@ -98,7 +119,9 @@ def roster_page(
 
     Search terms match a resident or booking number exactly, or part of a name.
     """
-    paginator = Paginator(_roster_rows(query.strip(), include_released), settings.ROSTER_PAGE_SIZE)
+    paginator = Paginator(
+        _roster_rows(actor, query.strip(), include_released), settings.ROSTER_PAGE_SIZE
+    )
     page = paginator.get_page(page_number)
     rows = [
         RosterRow(

@@ -1,18 +1,16 @@
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from kiteline.accounts.access import require_staff
+from kiteline.accounts.authz import ALL_STAFF, acting_user, staff
 from kiteline.facilities.selectors import roster_page
 
 
-@login_required
+@staff(*ALL_STAFF)
 def roster(request: HttpRequest) -> HttpResponse:
-    actor = require_staff(request)
     query = request.GET.get("q", "")
     include_released = request.GET.get("released") == "1"
     page = roster_page(
-        actor=actor,
+        actor=acting_user(request),
         query=query,
         include_released=include_released,
         page_number=request.GET.get("page", 1),

@@ -12,7 +12,9 @@ def test_a_nurse_signs_in_and_finds_a_resident_on_the_roster(
     live_server: LiveServer, page: Page, nurse: User
 ) -> None:
     plan = plan_facility(kind="jail", residents=60, seed=3, now=datetime(2026, 6, 1, tzinfo=UTC))
-    wanted = seed_facility(actor=None, plan=plan, demo=False).kiosk_residents[0]
+    seeded = seed_facility(actor=None, plan=plan, demo=False)
+    nurse.facilities.set(seeded.facilities)
+    wanted = seeded.kiosk_residents[0]
 
     page.goto(f"{live_server.url}/roster/")
     expect(page.get_by_role("heading", name="Staff sign-in")).to_be_visible()

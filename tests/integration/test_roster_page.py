@@ -4,8 +4,13 @@ import pytest
 from django.test import Client, override_settings
 
 from kiteline.accounts.models import Role, User
-from kiteline.facilities.models import HousingUnit
-from kiteline.facilities.services import PersonDetails, book_person, release_person
+from kiteline.facilities.models import HousingUnit, Person
+from kiteline.facilities.services import (
+    PersonDetails,
+    book_person,
+    release_person,
+    transfer_person,
+)
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -96,7 +101,36 @@ def test_an_htmx_search_gets_only_the_table(signed_in: Client, unit_a: HousingUn
     assert b"<html" not in response.content
 
 
-def test_a_resident_account_cannot_open_the_roster(client: Client, db: None) -> None:
-    resident = User.objects.create_user(username="resident", password="x", role=Role.RESIDENT)
+def test_a_resident_account_cannot_open_the_roster(client: Client, unit_a: HousingUnit) -> None:
+    book(unit_a, 1, "Testfield")
+    resident = User.objects.create_user(
+        username="resident",
+        role=Role.RESIDENT,
+        person=Person.objects.get(resident_number="R0000001"),
+    )
     client.force_login(resident)
-    assert client.get("/roster/").status_code == 403
+    assert client.get("/roster/").status_code == 404
+
+
+def test_staff_see_only_people_held_at_their_facilities(
+    signed_in: Client, unit_a: HousingUnit, south_unit: HousingUnit
+) -> None:
+    book(unit_a, 1, "Testfield")
+    book(south_unit, 2, "Sampleton")
+    rows = signed_in.get("/roster/").context["page"].rows
+    assert [row.resident_number for row in rows] == ["R0000001"]
+
+
+def test_a_transfer_away_leaves_the_stay_visible_to_the_sending_facility(
+    signed_in: Client, unit_a: HousingUnit, south_unit: HousingUnit
+) -> None:
+    book(unit_a, 1, "Testfield")
+    transfer_person(
+        actor=None,
+        booking=unit_a.facility.bookings.get(),
+        to_unit=south_unit,
+        at=T0 + timedelta(days=1),
+    )
+    assert signed_in.get("/roster/").context["page"].rows == []
+    (row,) = signed_in.get("/roster/", {"released": "1"}).context["page"].rows
+    assert row.facility == "South Test Jail"

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from kiteline.accounts.models import User
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement
@@ -125,7 +126,9 @@ def test_it_refuses_when_only_the_annex_exists() -> None:
 def test_demo_mode_creates_the_six_staff_who_sign_in_with_the_demo_password() -> None:
     seed_facility(actor=None, plan=small_plan(), demo=True)
     for username, role in DEMO_USERS:
-        user = authenticate(username=username, password=DEMO_PASSWORD)
+        user = authenticate(
+            RequestFactory().post("/accounts/sign-in/"), username=username, password=DEMO_PASSWORD
+        )
         assert isinstance(user, User)
         assert user.role == role
     assert User.objects.count() == 6
@@ -136,7 +139,12 @@ def test_demo_mode_leaves_an_existing_user_as_it_is(nurse: User) -> None:
     nurse.save()
     result = seed_facility(actor=None, plan=small_plan(), demo=True)
     assert result.users_existing == ("nurse",)
-    assert authenticate(username="nurse", password=DEMO_PASSWORD) is None
+    assert (
+        authenticate(
+            RequestFactory().post("/accounts/sign-in/"), username="nurse", password=DEMO_PASSWORD
+        )
+        is None
+    )
 
 
 def test_without_demo_mode_it_creates_no_users() -> None:
