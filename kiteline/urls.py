@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/sign-out/", anyone(auth_views.LogoutView.as_view()), name="logout"),
     path("language/", anyone(set_language), name="set-language"),
     path("roster/", facility_views.roster, name="roster"),
+    path("people/<str:resident_number>/", facility_views.person, name="person"),
     path("staff/", include("kiteline.accounts.staff_urls")),
     path("kiosk/", include("kiteline.accounts.kiosk_urls")),
     path("api/v1/", include("kiteline.api.urls")),

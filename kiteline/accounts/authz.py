@@ -8,7 +8,8 @@ API operations declare theirs through `kiteline.api.auth`, which applies the sam
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from functools import wraps
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -38,8 +39,13 @@ class Rule:
 
 def _with_rule[ViewFunc: Callable[..., Any]](rule: Rule) -> Callable[[ViewFunc], ViewFunc]:
     def mark(view: ViewFunc) -> ViewFunc:
-        setattr(view, RULE_ATTRIBUTE, rule)
-        return view
+        # A wrapper carries the rule, so a view shared with Django itself is never changed.
+        @wraps(view)
+        def ruled(*args: Any, **kwargs: Any) -> Any:
+            return view(*args, **kwargs)
+
+        setattr(ruled, RULE_ATTRIBUTE, rule)
+        return cast(ViewFunc, ruled)
 
     return mark
 

@@ -1,4 +1,5 @@
-"""Reads of the roster, shaped for the screens that show them."""
+"""Reads of the roster, shaped for the screens that show them and scoped to the actor:
+staff see the people ever housed at one of their facilities."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -6,9 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 
-from kiteline.accounts.models import User
+from kiteline.accounts.models import Role, User
 from kiteline.facilities.models import Booking, Person, Placement
 
 
@@ -141,3 +143,107 @@ def roster_page(
     return RosterPage(
         rows=rows, number=page.number, num_pages=paginator.num_pages, total=paginator.count
     )
+
+
+@dataclass(frozen=True)
+class PlacementView:
+    facility: str
+    housing_unit: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class BookingView:
+    booking_number: str
+    facility: str
+    booked_at: datetime
+    released_at: datetime | None
+    placements: tuple[PlacementView, ...]
+
+    @property
+    def in_custody(self) -> bool:
+        return self.released_at is None
+
+
+@dataclass(frozen=True)
+class CustodyPersonRecord:
+    """What custody may know of a person: identity, language and where they are housed."""
+
+    resident_number: str
+    name: str
+    date_of_birth: date
+    sex: str
+    language: str
+    needs_interpreter: bool
+    reads_without_help: bool
+    bookings: tuple[BookingView, ...]
+
+
+@dataclass(frozen=True)
+class PersonRecord(CustodyPersonRecord):
+    """What health staff may know of a person's roster record."""
+
+    race_ethnicity: str
+
+
+def person_record(*, actor: User, resident_number: str) -> PersonRecord | CustodyPersonRecord:
+    """One person's roster record as the actor may see it; 404 outside the actor's scope."""
+    placements = Placement.objects.select_related("housing_unit__facility").order_by(
+        "started_at", "id"
+    )
+    person = (
+        people_in_scope(actor)
+        .filter(resident_number=resident_number)
+        .prefetch_related(
+            Prefetch(
+                "bookings",
+                # A stay held wholly at facilities outside the actor's is not theirs to see.
+                Booking.objects.filter(
+                    Exists(
+                        Placement.objects.filter(
+                            booking=OuterRef("pk"),
+                            housing_unit__facility__in=actor.facilities.all(),
+                        )
+                    )
+                )
+                .select_related("facility")
+                .order_by("-booked_at"),
+            ),
+            Prefetch("bookings__placements", placements),
+        )
+        .first()
+    )
+    if person is None:
+        raise Http404
+    bookings = tuple(
+        BookingView(
+            booking_number=booking.booking_number,
+            facility=booking.facility.name,
+            booked_at=booking.booked_at,
+            released_at=booking.released_at,
+            placements=tuple(
+                PlacementView(
+                    facility=placement.housing_unit.facility.name,
+                    housing_unit=placement.housing_unit.name,
+                    started_at=placement.started_at,
+                    ended_at=placement.ended_at,
+                )
+                for placement in booking.placements.all()
+            ),
+        )
+        for booking in person.bookings.all()
+    )
+    custody_view = CustodyPersonRecord(
+        resident_number=person.resident_number,
+        name=f"{person.family_name}, {person.given_name}",
+        date_of_birth=person.date_of_birth,
+        sex=person.get_sex_display(),
+        language=person.language,
+        needs_interpreter=person.needs_interpreter,
+        reads_without_help=person.reads_without_help,
+        bookings=bookings,
+    )
+    if actor.role == Role.CUSTODY:
+        return custody_view
+    return PersonRecord(**vars(custody_view), race_ethnicity=person.race_ethnicity)

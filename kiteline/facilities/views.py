@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from kiteline.accounts.authz import ALL_STAFF, acting_user, staff
-from kiteline.facilities.selectors import roster_page
+from kiteline.facilities.selectors import person_record, roster_page
 
 
 @staff(*ALL_STAFF)
@@ -20,3 +20,9 @@ def roster(request: HttpRequest) -> HttpResponse:
     template = "facilities/roster_table.html" if partial else "facilities/roster.html"
     context = {"page": page, "query": query, "include_released": include_released}
     return render(request, template, context)
+
+
+@staff(*ALL_STAFF)
+def person(request: HttpRequest, resident_number: str) -> HttpResponse:
+    record = person_record(actor=acting_user(request), resident_number=resident_number)
+    return render(request, "facilities/person.html", {"person": record})

@@ -1,0 +1,41 @@
+"""The fields a custody officer may receive, record by record (invariant I6).
+
+Custody gets operational safety information only. Every selector that serves custody
+returns a record type whose fields are all listed here, and every API schema for custody
+too; tests check both, so a field added to a custody record without being listed here
+fails the suite. A field listed here is a decision: keep clinical content out.
+"""
+
+CUSTODY_ALLOWED_FIELDS: dict[str, frozenset[str]] = {
+    "roster_row": frozenset(
+        {
+            "resident_number",
+            "name",
+            "date_of_birth",
+            "language",
+            "needs_interpreter",
+            "booking_number",
+            "facility",
+            "housing_unit",
+            "booked_at",
+            "released_at",
+            "in_custody",
+        }
+    ),
+    "person": frozenset(
+        {
+            "resident_number",
+            "name",
+            "date_of_birth",
+            "sex",
+            "language",
+            "needs_interpreter",
+            "reads_without_help",
+            "bookings",
+        }
+    ),
+    "booking": frozenset(
+        {"booking_number", "facility", "booked_at", "released_at", "in_custody", "placements"}
+    ),
+    "placement": frozenset({"facility", "housing_unit", "started_at", "ended_at"}),
+}

@@ -1,0 +1,82 @@
+"""Writes to staff accounts. Only a supervisor manages users, and only at their facilities."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from kiteline.accounts.models import STAFF_ROLES, Role, User
+from kiteline.facilities.models import Facility
+
+
+class AccountError(ValueError):
+    """An account change that cannot be made, with the reason in plain words."""
+
+
+def _check_supervisor(actor: User) -> None:
+    if not actor.is_staff_member or actor.role != Role.SUPERVISOR:
+        raise AccountError("Only a supervisor can manage staff accounts.")
+
+
+def _check_shares_a_facility(actor: User, user: User) -> None:
+    if not user.facilities.filter(pk__in=actor.facilities.all()).exists():
+        raise AccountError(f"{user.username} does not work at any of your facilities.")
+
+
+@transaction.atomic
+def create_staff_user(
+    *,
+    actor: User,
+    username: str,
+    role: str,
+    facilities: Iterable[Facility],
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+) -> User:
+    _check_supervisor(actor)
+    if role not in STAFF_ROLES:
+        raise AccountError("A staff account needs a staff role; residents sign in at a kiosk.")
+    chosen = list(facilities)
+    if not chosen:
+        raise AccountError("Choose at least one facility.")
+    mine = set(actor.facilities.values_list("pk", flat=True))
+    if any(facility.pk not in mine for facility in chosen):
+        raise AccountError("You can only give access to facilities you belong to.")
+    if User.objects.filter(username__iexact=username).exists():
+        raise AccountError(f"The username {username} is taken.")
+    user = User(username=username, role=role, first_name=first_name, last_name=last_name)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise AccountError(" ".join(error.messages)) from error
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    user.facilities.set(chosen)
+    return user
+
+
+@transaction.atomic
+def deactivate_user(*, actor: User, user: User) -> User:
+    """Stop an account. Its sessions end with it: Django refuses an inactive user's session
+    on the next request, and its API tokens stop working."""
+    _check_supervisor(actor)
+    _check_shares_a_facility(actor, user)
+    if user.pk == actor.pk:
+        raise AccountError("You cannot deactivate your own account.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def reactivate_user(*, actor: User, user: User) -> User:
+    _check_supervisor(actor)
+    _check_shares_a_facility(actor, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
