@@ -1,0 +1,124 @@
+"""Every page has an access rule, and each role gets exactly the pages DESIGN.md gives it."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from django.http import HttpRequest, HttpResponse
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+
+from kiteline.accounts.authz import Audience, rule_of
+from kiteline.accounts.models import Role, User
+from kiteline.facilities.models import Facility, HousingUnit, Person
+from kiteline.facilities.services import PersonDetails, book_person
+
+RESIDENT_NUMBER = "R0000001"
+STAFF: set[str] = {Role.NURSE, Role.CLINICIAN, Role.CUSTODY, Role.SUPERVISOR, Role.AUDITOR}
+
+# URL name and arguments → the roles that may open the page with GET. Write the expectation
+# here by hand from DESIGN.md: a rule changed by mistake then fails this matrix.
+STAFF_PAGES: dict[str, tuple[dict[str, str], set[str]]] = {
+    "roster": ({}, STAFF),
+    "person": ({"resident_number": RESIDENT_NUMBER}, STAFF),
+    "staff-users": ({}, {Role.SUPERVISOR.value}),
+}
+# Pages that only act on POST; their tests cover who may post.
+POST_ONLY = {"staff-user-deactivate", "staff-user-reactivate", "logout", "set-language"}
+# Pages for everyone, such as sign-in.
+OPEN_PAGES = {"home", "login"}
+
+
+def walk(patterns: list[URLPattern | URLResolver]) -> Iterator[URLPattern]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from walk(pattern.url_patterns)
+        else:
+            yield pattern
+
+
+def test_every_url_pattern_has_an_explicit_access_rule() -> None:
+    missing = [
+        str(p.pattern) for p in walk(get_resolver().url_patterns) if rule_of(p.callback) is None
+    ]
+    assert missing == []
+
+
+def test_every_staff_page_is_in_the_role_matrix() -> None:
+    named = {
+        p.name: rule_of(p.callback)
+        for p in walk(get_resolver().url_patterns)
+        if p.name and rule_of(p.callback) is not None
+    }
+    staff_pages = {
+        name for name, rule in named.items() if rule is not None and rule.audience == Audience.STAFF
+    }
+    assert staff_pages - POST_ONLY == set(STAFF_PAGES)
+    open_pages = {name for name, rule in named.items() if rule and rule.audience == Audience.ANYONE}
+    assert open_pages == OPEN_PAGES | {"logout", "set-language"}
+
+
+def unruled_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("should never be seen")
+
+
+urlpatterns = [path("unruled/", unruled_view)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_view_without_a_rule_is_refused_even_to_a_supervisor(
+    client: Client, facility: Facility
+) -> None:
+    supervisor = User.objects.create_user(username="s", role=Role.SUPERVISOR)
+    client.force_login(supervisor)
+    response = client.get("/unruled/")
+    assert response.status_code == 404
+    assert b"should never be seen" not in response.content
+
+
+@pytest.fixture
+def booked(unit_a: HousingUnit) -> None:
+    book_person(
+        actor=None,
+        details=PersonDetails(
+            resident_number=RESIDENT_NUMBER,
+            given_name="Alder",
+            family_name="Testfield",
+            date_of_birth=date(1990, 1, 1),
+        ),
+        housing_unit=unit_a,
+        booked_at=datetime(2026, 1, 5, tzinfo=UTC),
+        booking_number="B1",
+    )
+
+
+def client_as(role: str | None, facility: Facility) -> Client:
+    client = Client()
+    if role == Role.RESIDENT:
+        user = User.objects.create_user(
+            username="resident",
+            role=role,
+            person=Person.objects.get(resident_number=RESIDENT_NUMBER),
+        )
+        client.force_login(user)
+    elif role is not None:
+        user = User.objects.create_user(username=f"as-{role}", role=role)
+        user.facilities.add(facility)
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("role", [None, Role.RESIDENT, *sorted(STAFF)])
+@pytest.mark.parametrize("page", sorted(STAFF_PAGES))
+def test_role_matrix(role: str | None, page: str, facility: Facility, booked: None) -> None:
+    kwargs, allowed = STAFF_PAGES[page]
+    response = client_as(role, facility).get(reverse(page, kwargs=kwargs))
+    if role in allowed:
+        assert response.status_code == 200
+    elif role is None:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/sign-in/")
+    elif role == Role.RESIDENT:
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 403
