@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "ninja",
     "kiteline.accounts",
     "kiteline.facilities",
+    "kiteline.audit",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,11 @@ TIME_ZONE = "UTC"
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "kiteline" / "static"]
 STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+
+# The Ed25519 key that signs audit checkpoints (`kiteline audit keygen` creates it).
+AUDIT_SIGNING_KEY_FILE = Path(
+    os.getenv("AUDIT_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "audit-signing-key.pem"))
+)
 
 ROSTER_PAGE_SIZE = envint("ROSTER_PAGE_SIZE", "25")
 

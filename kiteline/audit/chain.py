@@ -31,7 +31,8 @@ class EventContent:
     occurred_at: str  # ISO 8601 in UTC, to the microsecond
     actor: str | None  # "user:42", or None for a system process
     action: str  # "roster.book_person", "person.read"...
-    subjects: tuple[str, ...] = ()  # "person:17", "booking:90"...
+    person: int | None = None  # the person the event concerns, if one
+    subjects: tuple[str, ...] = ()  # other records: "booking:90", "placement:12"...
     detail: Mapping[str, JsonValue] = field(default_factory=dict)
 
 
@@ -43,6 +44,7 @@ def canonical_bytes(content: EventContent) -> bytes:
         "chain": content.chain,
         "detail": content.detail,
         "occurred_at": content.occurred_at,
+        "person": content.person,
         "position": content.position,
         "subjects": list(content.subjects),
     }
@@ -57,6 +59,7 @@ def parse_bytes(payload: bytes) -> EventContent:
         occurred_at=document["occurred_at"],
         actor=document["actor"],
         action=document["action"],
+        person=document["person"],
         subjects=tuple(document["subjects"]),
         detail=document["detail"],
     )

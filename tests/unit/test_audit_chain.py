@@ -82,6 +82,7 @@ def test_an_edited_column_is_found_at_its_position(size: int, data: st.DataObjec
             [
                 {"actor": "user:999"},
                 {"action": "person.erase"},
+                {"person": 999},
                 {"subjects": ("person:0",)},
                 {"occurred_at": "2020-01-01T00:00:00.000000+00:00"},
                 {"detail": {"fields": []}},

@@ -1,0 +1,136 @@
+"""Recording audit events: the one helper every service and clinical selector calls.
+
+An event is appended inside the transaction of the change it records, so the change and its
+event commit together or not at all (I7). Appending locks the chain's head row; callers
+record as their last step, so the lock is held for as short a time as possible.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from kiteline.accounts.models import User
+from kiteline.audit.chain import (
+    GENESIS,
+    SYSTEM_CHAIN,
+    EventContent,
+    JsonValue,
+    canonical_bytes,
+    link,
+)
+from kiteline.audit.models import AuditEvent, ChainHead
+from kiteline.facilities.models import Facility, Person
+
+# Identifiers and field names only: the log is append-only, so clinical words written into
+# it could never be removed. Free text is refused here rather than trusted to each caller.
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9_.:@+-]{0,64}")
+
+
+class AuditDetailError(ValueError):
+    """Detail that is not made of identifiers and field names."""
+
+
+def _check_detail(value: JsonValue, where: str = "detail") -> None:
+    if isinstance(value, bool | int) or value is None:
+        return
+    if isinstance(value, str):
+        if not _SAFE_TEXT.fullmatch(value):
+            raise AuditDetailError(f"{where} holds free text; audit detail takes identifiers only")
+        return
+    if isinstance(value, list):
+        for item in value:
+            _check_detail(item, where)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_detail(key, where)
+            _check_detail(item, f"{where}.{key}")
+        return
+    raise AuditDetailError(f"{where} holds a {type(value).__name__}; use identifiers")
+
+
+def chain_of(facility: Facility | None) -> str:
+    return facility.code if facility is not None else SYSTEM_CHAIN
+
+
+def actor_label(actor: User | None) -> str | None:
+    return None if actor is None else f"user:{actor.pk}"
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def record_event(
+    *,
+    actor: User | None,
+    action: str,
+    facility: Facility | None,
+    person: Person | None = None,
+    subjects: Iterable[str] = (),
+    detail: Mapping[str, JsonValue] | None = None,
+) -> AuditEvent:
+    """Append one event to the facility's chain (the system chain when facility is None)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("An audit event must be recorded inside the change's transaction.")
+    detail = dict(detail or {})
+    _check_detail(detail)
+    chain = chain_of(facility)
+    ChainHead.objects.get_or_create(chain=chain, defaults={"hash": GENESIS})
+    head = ChainHead.objects.select_for_update().get(chain=chain)
+    occurred_at = timezone.now()
+    content = EventContent(
+        chain=chain,
+        position=head.position + 1,
+        occurred_at=timestamp(occurred_at),
+        actor=actor_label(actor),
+        action=action,
+        person=None if person is None else person.pk,
+        subjects=tuple(subjects),
+        detail=detail,
+    )
+    payload = canonical_bytes(content)
+    previous = bytes(head.hash)
+    digest = link(previous, payload)
+    event = AuditEvent.objects.create(
+        chain=chain,
+        position=content.position,
+        occurred_at=occurred_at,
+        actor_id=None if actor is None else actor.pk,
+        action=action,
+        person_id=content.person,
+        subjects=list(content.subjects),
+        detail=detail,
+        payload=payload,
+        previous_hash=previous,
+        hash=digest,
+    )
+    head.position = content.position
+    head.hash = digest
+    head.save(update_fields=["position", "hash"])
+    return event
+
+
+def record_read(
+    *,
+    actor: User,
+    action: str,
+    facility: Facility | None,
+    person: Person | None = None,
+    records: Iterable[str] = (),
+    fields: Iterable[str] = (),
+) -> AuditEvent:
+    """One read event for one request: which records were shown, and which fields."""
+    field_names: list[JsonValue] = [*sorted(fields)]
+    with transaction.atomic():
+        return record_event(
+            actor=actor,
+            action=action,
+            facility=facility,
+            person=person,
+            subjects=records,
+            detail={"fields": field_names},
+        )

@@ -1,0 +1,166 @@
+"""Verifying the stored chains, and writing checkpoints of their heads."""
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+from django.conf import settings
+from django.utils import timezone
+
+from kiteline.audit.chain import ChainPoint, EventContent, Fault, StoredEvent, verify_chain
+from kiteline.audit.checkpoints import sign_checkpoint
+from kiteline.audit.models import AuditEvent, ChainHead
+from kiteline.audit.recording import timestamp
+
+COLUMNS = (
+    "position",
+    "occurred_at",
+    "actor_id",
+    "action",
+    "person_id",
+    "subjects",
+    "detail",
+    "payload",
+    "previous_hash",
+    "hash",
+)
+type Progress = Callable[[Iterable[StoredEvent], int, str], Iterable[StoredEvent]]
+
+
+class SigningKeyError(RuntimeError):
+    """The signing or public key cannot be found or read."""
+
+
+def chains() -> list[str]:
+    """Every chain that has a head or an event: deleting one of the two hides nothing."""
+    named = set(ChainHead.objects.values_list("chain", flat=True))
+    named |= set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+    return sorted(named)
+
+
+def stored_events(chain: str) -> Iterator[StoredEvent]:
+    rows = (
+        AuditEvent.objects.filter(chain=chain)
+        .order_by("position")
+        .values_list(*COLUMNS)
+        .iterator(chunk_size=10_000)
+    )
+    for (
+        position,
+        occurred_at,
+        actor_id,
+        action,
+        person_id,
+        subjects,
+        detail,
+        payload,
+        previous,
+        digest,
+    ) in rows:
+        yield StoredEvent(
+            columns=EventContent(
+                chain=chain,
+                position=position,
+                occurred_at=timestamp(occurred_at),
+                actor=None if actor_id is None else f"user:{actor_id}",
+                action=action,
+                person=person_id,
+                subjects=tuple(subjects),
+                detail=detail,
+            ),
+            payload=bytes(payload),
+            previous_hash=bytes(previous),
+            hash=bytes(digest),
+        )
+
+
+def last_point(chain: str) -> ChainPoint | None:
+    last = (
+        AuditEvent.objects.filter(chain=chain)
+        .order_by("-position")
+        .values_list("position", "hash")
+        .first()
+    )
+    return None if last is None else ChainPoint(chain, last[0], bytes(last[1]))
+
+
+def _head_fault(chain: str) -> Fault | None:
+    """The head row is written with every append: a tail removed without mending it shows."""
+    head = ChainHead.objects.filter(chain=chain).first()
+    last = last_point(chain)
+    head_position = 0 if head is None else head.position
+    last_position = 0 if last is None else last.position
+    if head_position != last_position:
+        return Fault(
+            chain,
+            min(head_position, last_position) + 1,
+            f"the chain's head says {head_position} events but {last_position} are stored",
+        )
+    if head is not None and last is not None and bytes(head.hash) != last.hash:
+        return Fault(
+            chain, last_position, "the chain's head holds another hash than its last event"
+        )
+    return None
+
+
+def verify_stored_chain(
+    chain: str, checkpoints: Sequence[ChainPoint] = (), progress: Progress | None = None
+) -> Fault | None:
+    events: Iterable[StoredEvent] = stored_events(chain)
+    if progress is not None:
+        events = progress(events, AuditEvent.objects.filter(chain=chain).count(), chain)
+    return verify_chain(chain, events, checkpoints) or _head_fault(chain)
+
+
+def load_private_key(path: Path | None = None) -> Ed25519PrivateKey:
+    path = path or settings.AUDIT_SIGNING_KEY_FILE
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError as error:
+        raise SigningKeyError(
+            f"No signing key at {path}; create one with `kiteline audit keygen`."
+        ) from error
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(f"{path} does not hold an Ed25519 private key.")
+    return key
+
+
+def load_public_key(path: Path | None) -> Ed25519PublicKey:
+    if path is None:
+        return load_private_key().public_key()
+    key = load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise SigningKeyError(f"{path} does not hold an Ed25519 public key.")
+    return key
+
+
+def create_signing_key(path: Path) -> Ed25519PublicKey:
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created with owner-only permissions: whoever reads it can sign checkpoints.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
+    return key.public_key()
+
+
+def public_pem(key: Ed25519PublicKey) -> str:
+    return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def head_checkpoint(chain: str, key: Ed25519PrivateKey) -> tuple[ChainPoint, str] | None:
+    """A signed checkpoint of the chain's last stored event, or None for an empty chain."""
+    point = last_point(chain)
+    if point is None:
+        return None
+    return point, sign_checkpoint(point, timestamp(timezone.now()), key)
