@@ -32,9 +32,9 @@ def verify(*args: str) -> str:
     return out.getvalue()
 
 
-def execute(sql: str, params: list[object]) -> None:
+def execute(sql: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql)
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_an_edited_column_fails_verification_naming_the_facility_and_position(
     facility: Facility,
 ) -> None:
     record(facility, 5)
-    execute("UPDATE audit_auditevent SET action = 'test.other' WHERE position = 3", [])
+    execute("UPDATE audit_auditevent SET action = 'test.other' WHERE position = 3")
     with pytest.raises(CommandError):
         verify()
     # The command names the chain and the first bad position on stderr.
@@ -107,7 +107,7 @@ def test_an_edited_column_fails_verification_naming_the_facility_and_position(
 
 def test_a_deleted_event_fails_verification(facility: Facility) -> None:
     record(facility, 5)
-    execute("DELETE FROM audit_auditevent WHERE position = 2", [])
+    execute("DELETE FROM audit_auditevent WHERE position = 2")
     out = StringIO()
     with pytest.raises(CommandError):
         call_command("audit", "verify", stdout=out, stderr=out)
@@ -116,7 +116,7 @@ def test_a_deleted_event_fails_verification(facility: Facility) -> None:
 
 def test_a_removed_tail_fails_verification_even_without_a_checkpoint(facility: Facility) -> None:
     record(facility, 5)
-    execute("DELETE FROM audit_auditevent WHERE position >= 4", [])
+    execute("DELETE FROM audit_auditevent WHERE position >= 4")
     out = StringIO()
     with pytest.raises(CommandError):
         call_command("audit", "verify", stdout=out, stderr=out)
@@ -133,7 +133,7 @@ def test_a_removed_tail_with_its_head_mended_fails_against_a_checkpoint(
         assert "intact" in verify("--checkpoint", str(checkpoint))
         # An insider removes the last two events and mends the head to match.
         third = AuditEvent.objects.get(chain="north", position=3)
-        execute("DELETE FROM audit_auditevent WHERE position >= 4", [])
+        execute("DELETE FROM audit_auditevent WHERE position >= 4")
         ChainHead.objects.filter(chain="north").update(position=3, hash=bytes(third.hash))
         assert "intact" in verify()
         out = StringIO()
@@ -179,8 +179,8 @@ def test_a_checkpoint_without_a_key_says_how_to_make_one(
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="database roles are PostgreSQL's")
 def test_after_lockdown_the_app_role_cannot_change_audit_events(facility: Facility) -> None:
     record(facility, 2)
-    execute("DROP ROLE IF EXISTS kiteline_test_app", [])
-    execute("CREATE ROLE kiteline_test_app NOLOGIN", [])
+    execute("DROP ROLE IF EXISTS kiteline_test_app")
+    execute("CREATE ROLE kiteline_test_app NOLOGIN")
     call_command("audit", "lockdown", "--app-role", "kiteline_test_app", stdout=StringIO())
     refused = []
     for statement in (
@@ -190,12 +190,12 @@ def test_after_lockdown_the_app_role_cannot_change_audit_events(facility: Facili
     ):
         try:
             with transaction.atomic():
-                execute("SET LOCAL ROLE kiteline_test_app", [])
-                execute(statement, [])
+                execute("SET LOCAL ROLE kiteline_test_app")
+                execute(statement)
         except Exception as error:  # the driver's permission error is the point
             refused.append("permission denied" in str(error))
     with transaction.atomic():
-        execute("SET LOCAL ROLE kiteline_test_app", [])
+        execute("SET LOCAL ROLE kiteline_test_app")
         record(facility, 1)
     assert refused == [True, True, True]
     assert AuditEvent.objects.count() == 3
