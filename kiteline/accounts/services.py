@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from kiteline.accounts.models import STAFF_ROLES, Role, User
+from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Facility
 
 
@@ -55,6 +56,14 @@ def create_staff_user(
     user.full_clean()
     user.save()
     user.facilities.set(chosen)
+    # Staff accounts span facilities, so their events go to the system-wide chain.
+    record_event(
+        actor=actor,
+        action="account.create",
+        facility=None,
+        subjects=[f"user:{user.pk}"],
+        detail={"role": role, "facilities": sorted(f.code for f in chosen)},
+    )
     return user
 
 
@@ -66,17 +75,24 @@ def deactivate_user(*, actor: User, user: User) -> User:
     _check_shares_a_facility(actor, user)
     if user.pk == actor.pk:
         raise AccountError("You cannot deactivate your own account.")
-    user = User.objects.select_for_update().get(pk=user.pk)
-    user.is_active = False
-    user.save(update_fields=["is_active"])
-    return user
+    return _set_active(actor=actor, user=user, active=False)
 
 
 @transaction.atomic
 def reactivate_user(*, actor: User, user: User) -> User:
     _check_supervisor(actor)
     _check_shares_a_facility(actor, user)
+    return _set_active(actor=actor, user=user, active=True)
+
+
+def _set_active(*, actor: User, user: User, active: bool) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
-    user.is_active = True
+    user.is_active = active
     user.save(update_fields=["is_active"])
+    record_event(
+        actor=actor,
+        action="account.reactivate" if active else "account.deactivate",
+        facility=None,
+        subjects=[f"user:{user.pk}"],
+    )
     return user

@@ -8,6 +8,7 @@ record as their last step, so the lock is held for as short a time as possible.
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +34,7 @@ class AuditDetailError(ValueError):
     """Detail that is not made of identifiers and field names."""
 
 
-def _check_detail(value: JsonValue, where: str = "detail") -> None:
+def _check_detail(value: object, where: str = "detail") -> None:
     if isinstance(value, bool | int) or value is None:
         return
     if isinstance(value, str):
@@ -71,13 +72,15 @@ def record_event(
     facility: Facility | None,
     person: Person | None = None,
     subjects: Iterable[str] = (),
-    detail: Mapping[str, JsonValue] | None = None,
+    detail: Mapping[str, object] | None = None,
 ) -> AuditEvent:
     """Append one event to the facility's chain (the system chain when facility is None)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("An audit event must be recorded inside the change's transaction.")
-    detail = dict(detail or {})
-    _check_detail(detail)
+    checked = dict(detail or {})
+    _check_detail(checked)
+    # Checked above: made only of identifiers, numbers, lists and mappings of them.
+    json_detail = cast(dict[str, JsonValue], checked)
     chain = chain_of(facility)
     ChainHead.objects.get_or_create(chain=chain, defaults={"hash": GENESIS})
     head = ChainHead.objects.select_for_update().get(chain=chain)
@@ -90,7 +93,7 @@ def record_event(
         action=action,
         person=None if person is None else person.pk,
         subjects=tuple(subjects),
-        detail=detail,
+        detail=json_detail,
     )
     payload = canonical_bytes(content)
     previous = bytes(head.hash)
@@ -103,7 +106,7 @@ def record_event(
         action=action,
         person_id=content.person,
         subjects=list(content.subjects),
-        detail=detail,
+        detail=json_detail,
         payload=payload,
         previous_hash=previous,
         hash=digest,
@@ -124,7 +127,6 @@ def record_read(
     fields: Iterable[str] = (),
 ) -> AuditEvent:
     """One read event for one request: which records were shown, and which fields."""
-    field_names: list[JsonValue] = [*sorted(fields)]
     with transaction.atomic():
         return record_event(
             actor=actor,
@@ -132,5 +134,5 @@ def record_read(
             facility=facility,
             person=person,
             subjects=records,
-            detail={"fields": field_names},
+            detail={"fields": sorted(fields)},
         )

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from kiteline.accounts.models import User
+from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement
 from kiteline.facilities.roster_csv import RosterRow, RowError
 from kiteline.facilities.services import (
@@ -94,11 +95,14 @@ def import_roster(
                 outcomes[outcome].append(row.booking_number)
     if errors:
         raise RosterImportError(errors)
-    if dry_run:
-        transaction.set_rollback(True)
-    return ImportResult(
+    result = ImportResult(
         **{outcome: tuple(sorted(numbers)) for outcome, numbers in outcomes.items()}
     )
+    # Each change recorded its own event; this one records that the import ran, and its sum.
+    record_event(actor=actor, action="roster.import", facility=None, detail=result.counts)
+    if dry_run:
+        transaction.set_rollback(True)
+    return result
 
 
 def _housing_units(

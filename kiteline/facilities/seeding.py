@@ -12,6 +12,7 @@ from itertools import batched
 from django.db import transaction
 
 from kiteline.accounts.models import Role, User
+from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement
 from kiteline.facilities.synthetic import SyntheticPlan
 
@@ -81,6 +82,14 @@ def seed_facility(*, actor: User | None, plan: SyntheticPlan, demo: bool) -> See
         facilities, created = (main, annex), SeedCounts()
     elif main is None and annex is None:
         facilities, created = _create_roster(plan)
+        # Bulk-created rows get one event per facility rather than one per row.
+        for facility in facilities:
+            record_event(
+                actor=actor,
+                action="roster.seed",
+                facility=facility,
+                detail={"kind": plan.kind, "seed": plan.seed, **vars(created)},
+            )
     else:
         raise SeedError(
             f"Only one of the facilities {plan.main.code} and {plan.annex.code} exists, so "

@@ -1,7 +1,7 @@
 """Reads of the roster, shaped for the screens that show them and scoped to the actor:
 staff see the people ever housed at one of their facilities."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -11,7 +11,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from kiteline.accounts.models import Role, User
-from kiteline.facilities.models import Booking, Person, Placement
+from kiteline.audit.recording import record_read
+from kiteline.facilities.models import Booking, Facility, Person, Placement
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class RosterRow:
 
 
 ROSTER_FIELDS = (
+    "pk",
+    "facility_id",
     "resident_number",
     "family_name",
     "given_name",
@@ -70,6 +73,7 @@ def _roster_rows(
     people = people_in_scope(actor).annotate(
         latest_booking_id=Subquery(latest_booking.values("id")[:1]),
         booking_number=Subquery(latest_booking.values("booking_number")[:1]),
+        facility_id=Subquery(latest_booking.values("facility_id")[:1]),
         facility_name=Subquery(latest_booking.values("facility__name")[:1]),
         booked_at=Subquery(latest_booking.values("booked_at")[:1]),
         released_at=Subquery(latest_booking.values("released_at")[:1]),
@@ -114,6 +118,12 @@ class RosterPage:
         return self.number < self.num_pages
 
 
+def _only_facility(facility_ids: set[int | None]) -> Facility | None:
+    """The one facility that records shown come from; None (the system chain) for several."""
+    (only,) = facility_ids if len(facility_ids) == 1 else (None,)
+    return None if only is None else Facility.objects.get(pk=only)
+
+
 def roster_page(
     *, actor: User, query: str = "", include_released: bool = False, page_number: str | int = 1
 ) -> RosterPage:
@@ -125,6 +135,14 @@ def roster_page(
         _roster_rows(actor, query.strip(), include_released), settings.ROSTER_PAGE_SIZE
     )
     page = paginator.get_page(page_number)
+    shown = list(page.object_list)
+    record_read(
+        actor=actor,
+        action="roster.read",
+        facility=_only_facility({row["facility_id"] for row in shown}),
+        records=[f"person:{row['pk']}" for row in shown],
+        fields=[field.name for field in fields(RosterRow)],
+    )
     rows = [
         RosterRow(
             resident_number=row["resident_number"],
@@ -138,7 +156,7 @@ def roster_page(
             booked_at=row["booked_at"],
             released_at=row["released_at"],
         )
-        for row in page.object_list
+        for row in shown
     ]
     return RosterPage(
         rows=rows, number=page.number, num_pages=paginator.num_pages, total=paginator.count
@@ -244,6 +262,16 @@ def person_record(*, actor: User, resident_number: str) -> PersonRecord | Custod
         reads_without_help=person.reads_without_help,
         bookings=bookings,
     )
-    if actor.role == Role.CUSTODY:
-        return custody_view
-    return PersonRecord(**vars(custody_view), race_ethnicity=person.race_ethnicity)
+    record: PersonRecord | CustodyPersonRecord = custody_view
+    if actor.role != Role.CUSTODY:
+        record = PersonRecord(**vars(custody_view), race_ethnicity=person.race_ethnicity)
+    latest = person.bookings.all()[0] if bookings else None
+    record_read(
+        actor=actor,
+        action="person.read",
+        facility=None if latest is None else latest.facility,
+        person=person,
+        records=[f"booking:{booking.pk}" for booking in person.bookings.all()],
+        fields=[field.name for field in fields(record)],
+    )
+    return record

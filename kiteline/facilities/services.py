@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from kiteline.accounts.models import User
-from kiteline.facilities.models import Booking, HousingUnit, Person, Placement, Sex
+from kiteline.audit.recording import record_event
+from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement, Sex
 
 # Clocks on a jail management system and on this server never agree exactly.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -80,8 +81,34 @@ def _lock_open_booking(booking: Booking) -> Booking:
     return locked
 
 
+def _record(
+    action: str,
+    *,
+    actor: User | None,
+    booking: Booking,
+    placements: tuple[Placement, ...] = (),
+    facility: Facility | None = None,
+    fields: tuple[str, ...] = (),
+) -> None:
+    record_event(
+        actor=actor,
+        action=action,
+        facility=facility or booking.facility,
+        person=booking.person,
+        subjects=[f"booking:{booking.pk}", *(f"placement:{p.pk}" for p in placements)],
+        detail={"fields": list(fields)} if fields else None,
+    )
+
+
 def _start_booking(
-    *, person: Person, housing_unit: HousingUnit, booked_at: datetime, booking_number: str
+    *,
+    actor: User | None,
+    action: str,
+    person: Person,
+    housing_unit: HousingUnit,
+    booked_at: datetime,
+    booking_number: str,
+    fields: tuple[str, ...] = (),
 ) -> Booking:
     _check_not_in_future(booked_at, "booking")
     if Booking.objects.filter(booking_number=booking_number).exists():
@@ -92,7 +119,10 @@ def _start_booking(
         facility=housing_unit.facility,
         booked_at=booked_at,
     )
-    Placement.objects.create(booking=booking, housing_unit=housing_unit, started_at=booked_at)
+    placement = Placement.objects.create(
+        booking=booking, housing_unit=housing_unit, started_at=booked_at
+    )
+    _record(action, actor=actor, booking=booking, placements=(placement,), fields=fields)
     return booking
 
 
@@ -115,7 +145,12 @@ def book_person(
     person.full_clean()
     person.save()
     return _start_booking(
-        person=person, housing_unit=housing_unit, booked_at=booked_at, booking_number=booking_number
+        actor=actor,
+        action="roster.book",
+        person=person,
+        housing_unit=housing_unit,
+        booked_at=booked_at,
+        booking_number=booking_number,
     )
 
 
@@ -139,10 +174,15 @@ def rebook_person(
             f"Resident {person.resident_number} was released at {last.released_at.isoformat()}, "
             "after this booking time."
         )
-    if details is not None:
-        _save_details(person, details)
+    changed = _save_details(person, details) if details is not None else ()
     return _start_booking(
-        person=person, housing_unit=housing_unit, booked_at=booked_at, booking_number=booking_number
+        actor=actor,
+        action="roster.rebook",
+        person=person,
+        housing_unit=housing_unit,
+        booked_at=booked_at,
+        booking_number=booking_number,
+        fields=changed,
     )
 
 
@@ -150,19 +190,33 @@ def rebook_person(
 def update_person_details(*, actor: User | None, person: Person, details: PersonDetails) -> Person:
     """Record corrected or changed details of a person, such as a name or a language."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _save_details(person, details)
+    changed = _save_details(person, details)
+    latest = person.bookings.select_related("facility").order_by("-booked_at").first()
+    record_event(
+        actor=actor,
+        action="person.update",
+        facility=None if latest is None else latest.facility,
+        person=person,
+        detail={"fields": list(changed)},
+    )
     return person
 
 
-def _save_details(person: Person, details: PersonDetails) -> None:
+def _save_details(person: Person, details: PersonDetails) -> tuple[str, ...]:
+    """Apply the details; the names of the fields that changed."""
     if details.resident_number != person.resident_number:
         raise RosterError("The details are for a different resident number.")
+    before = PersonDetails.of(person)
     details.apply_to(person)
     person.full_clean()
     person.save()
+    return tuple(name for name in vars(details) if getattr(details, name) != getattr(before, name))
 
 
-def _change_placement(booking: Booking, to_unit: HousingUnit, at: datetime) -> Placement:
+def _change_placement(
+    booking: Booking, to_unit: HousingUnit, at: datetime
+) -> tuple[Placement, Placement]:
+    """End the current placement at `at` and open the next; both, in that order."""
     current = _open_placement(booking)
     if current.housing_unit_id == to_unit.pk:
         raise RosterError(f"Booking {booking.booking_number} is already housed in {to_unit}.")
@@ -173,7 +227,7 @@ def _change_placement(booking: Booking, to_unit: HousingUnit, at: datetime) -> P
         )
     current.ended_at = at
     current.save(update_fields=["ended_at"])
-    return Placement.objects.create(booking=booking, housing_unit=to_unit, started_at=at)
+    return current, Placement.objects.create(booking=booking, housing_unit=to_unit, started_at=at)
 
 
 @transaction.atomic
@@ -187,7 +241,9 @@ def move_housing(
         raise RosterError(
             f"{to_unit} is in another facility; a move to another facility is a transfer."
         )
-    return _change_placement(booking, to_unit, at)
+    placements = _change_placement(booking, to_unit, at)
+    _record("roster.move", actor=actor, booking=booking, placements=placements)
+    return placements[1]
 
 
 @transaction.atomic
@@ -199,10 +255,16 @@ def transfer_person(
     booking = _lock_open_booking(booking)
     if to_unit.facility_id == booking.facility_id:
         raise RosterError(f"{to_unit} is in the same facility; that is a housing move.")
-    placement = _change_placement(booking, to_unit, at)
+    placements = _change_placement(booking, to_unit, at)
+    sending = booking.facility
     booking.facility = to_unit.facility
     booking.save(update_fields=["facility"])
-    return placement
+    # Both facilities' chains hold the transfer: each keeps its own complete record.
+    _record(
+        "roster.transfer_out", actor=actor, booking=booking, placements=placements, facility=sending
+    )
+    _record("roster.transfer_in", actor=actor, booking=booking, placements=placements)
+    return placements[1]
 
 
 @transaction.atomic
@@ -220,4 +282,5 @@ def release_person(*, actor: User | None, booking: Booking, at: datetime) -> Boo
     current.save(update_fields=["ended_at"])
     booking.released_at = at
     booking.save(update_fields=["released_at"])
+    _record("roster.release", actor=actor, booking=booking, placements=(current,))
     return booking
