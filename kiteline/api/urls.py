@@ -1,3 +1,4 @@
-from django.urls import URLPattern
+from kiteline.api.api import api, urls_of
 
-urlpatterns: list[URLPattern] = []
+app_name = api.urls_namespace
+urlpatterns = urls_of(api)

@@ -9,6 +9,7 @@ from django.test import Client
 
 from kiteline.accounts.models import Role, User
 from kiteline.accounts.services import create_staff_user, deactivate_user, reactivate_user
+from kiteline.accounts.tokens import create_api_token, revoke_api_token
 from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Booking, Facility, HousingUnit
 from kiteline.facilities.roster_csv import parse_roster
@@ -180,3 +181,11 @@ def test_opening_a_person_records_one_read_with_the_fields_shown(
     assert (event.action, event.person_id) == ("person.read", booking.person.pk)
     assert event.subjects == [f"booking:{booking.pk}"]
     assert "race_ethnicity" in event.detail["fields"]
+
+
+def test_creating_and_revoking_a_token_go_to_the_system_chain(nurse: User) -> None:
+    with recorded() as log:
+        token, plaintext = create_api_token(actor=None, user=nurse, expires_in_days=30)
+        revoke_api_token(actor=None, token=token)
+    assert log.actions == [("system", "token.create"), ("system", "token.revoke")]
+    assert all(plaintext not in bytes(event.payload).decode() for event in log.events)

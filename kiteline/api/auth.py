@@ -1,0 +1,61 @@
+"""Who may call an API operation: the same staff roles as the pages, by token or session.
+
+Every operation names its roles with `auth=roles(...)`; the API's default refuses
+everyone, so an operation that names none is open to nobody.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.errors import HttpError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from kiteline.accounts.models import STAFF_ROLES, Role, User
+from kiteline.accounts.tokens import user_for_token
+
+
+def refuse(request: HttpRequest) -> None:
+    """The API's default authentication, for an operation that names no roles."""
+    return None
+
+
+def _admit(request: HttpRequest, user: object, allowed: frozenset[Role]) -> User | None:
+    if not isinstance(user, User) or not user.is_staff_member:
+        return None
+    if user.role not in allowed:
+        raise HttpError(403, "Your role may not use this.")
+    # Selectors and `acting_user` read the actor from here, whichever way they came in.
+    request.user = user
+    return user
+
+
+class BearerToken(HttpBearer):
+    def __init__(self, allowed: frozenset[Role]) -> None:
+        super().__init__()
+        self.allowed = allowed
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        return _admit(request, user_for_token(token, timezone.now()), self.allowed)
+
+
+class StaffSession(APIKeyCookie):
+    """A browser's sign-in; APIKeyCookie checks CSRF on unsafe methods before this runs."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __init__(self, allowed: frozenset[Role]) -> None:
+        super().__init__(csrf=True)
+        self.allowed = allowed
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        if key is None:
+            return None
+        return _admit(request, request.user, self.allowed)
+
+
+def roles(*allowed: Role) -> list[BearerToken | StaffSession]:
+    """Staff whose role is one of `allowed`, by bearer token or by session."""
+    if not allowed or not set(allowed) <= STAFF_ROLES:
+        raise ValueError(f"An API operation needs staff roles, not {allowed!r}.")
+    admitted = frozenset(allowed)
+    return [BearerToken(admitted), StaffSession(admitted)]
