@@ -19,5 +19,6 @@ urlpatterns = [
     path("people/<str:resident_number>/", facility_views.person, name="person"),
     path("staff/", include("kiteline.accounts.staff_urls")),
     path("kiosk/", include("kiteline.accounts.kiosk_urls")),
+    path("audit/", include("kiteline.audit.urls")),
     path("api/v1/", include("kiteline.api.urls")),
 ]

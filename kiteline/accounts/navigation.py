@@ -14,6 +14,8 @@ from kiteline.accounts.models import User
 STAFF_MENU = (
     ("roster", _("Roster")),
     ("staff-users", _("Users")),
+    ("kiosk-devices", _("Kiosks")),
+    ("audit-log", _("Audit log")),
 )
 
 
@@ -23,14 +25,18 @@ class MenuItem:
     label: str
 
 
+def may_open(user: User, url: str) -> bool:
+    """Whether the access rule of the page at `url` lets this staff member in."""
+    rule = rule_of(resolve(url).func)
+    return rule is not None and rule.audience == Audience.STAFF and user.role in rule.roles
+
+
 def menu_for(user: User) -> list[MenuItem]:
-    items = []
-    for url_name, label in STAFF_MENU:
-        url = reverse(url_name)
-        rule = rule_of(resolve(url).func)
-        if rule is not None and rule.audience == Audience.STAFF and user.role in rule.roles:
-            items.append(MenuItem(url=url, label=str(label)))
-    return items
+    return [
+        MenuItem(url=url, label=str(label))
+        for url_name, label in STAFF_MENU
+        if may_open(user, url := reverse(url_name))
+    ]
 
 
 def staff_menu(request: HttpRequest) -> dict[str, list[MenuItem]]:

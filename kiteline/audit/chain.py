@@ -10,10 +10,11 @@ outside the database (see `checkpoints`).
 """
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 GENESIS = bytes(32)
 SYSTEM_CHAIN = "system"
@@ -21,7 +22,7 @@ SYSTEM_CHAIN = "system"
 type JsonValue = str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventContent:
     """What one audit event says. Detail holds identifiers and field names only, never
     clinical content: the log can never be corrected or purged."""
@@ -48,11 +49,13 @@ def canonical_bytes(content: EventContent) -> bytes:
         "position": content.position,
         "subjects": list(content.subjects),
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # orjson writes the same compact, key-sorted UTF-8 JSON as the standard library, about
+    # twenty times faster: verification rebuilds these bytes for every stored event.
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 def parse_bytes(payload: bytes) -> EventContent:
-    document: dict[str, Any] = json.loads(payload)
+    document: dict[str, Any] = orjson.loads(payload)
     return EventContent(
         chain=document["chain"],
         position=document["position"],
@@ -69,7 +72,7 @@ def link(previous_hash: bytes, payload: bytes) -> bytes:
     return hashlib.sha256(previous_hash + payload).digest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredEvent:
     """An event as read back from storage: its columns, its bytes and its two hashes."""
 
@@ -125,7 +128,7 @@ def verify_chain(
         computed = link(previous, event.payload)
         if computed != event.hash:
             return Fault(chain, position, "its hash does not match its stored bytes")
-        if parse_bytes(event.payload) != event.columns:
+        if canonical_bytes(event.columns) != event.payload:
             return Fault(chain, position, "its columns differ from its hashed bytes")
         if position in vouched and vouched[position] != computed:
             return Fault(chain, position, "its hash differs from the signed checkpoint")

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import cast
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kiteline.accounts.models import User
@@ -65,6 +65,19 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _locked_head(chain: str) -> ChainHead:
+    head = ChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is not None:
+        return head
+    # The chain's first event: two transactions may race to start it; one insert wins and
+    # the other, in its savepoint, falls back to locking the winner's row.
+    try:
+        with transaction.atomic():
+            return ChainHead.objects.create(chain=chain, hash=GENESIS)
+    except IntegrityError:
+        return ChainHead.objects.select_for_update().get(chain=chain)
+
+
 def record_event(
     *,
     actor: User | None,
@@ -82,8 +95,7 @@ def record_event(
     # Checked above: made only of identifiers, numbers, lists and mappings of them.
     json_detail = cast(dict[str, JsonValue], checked)
     chain = chain_of(facility)
-    ChainHead.objects.get_or_create(chain=chain, defaults={"hash": GENESIS})
-    head = ChainHead.objects.select_for_update().get(chain=chain)
+    head = _locked_head(chain)
     occurred_at = timezone.now()
     content = EventContent(
         chain=chain,

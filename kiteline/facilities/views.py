@@ -1,7 +1,9 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from kiteline.accounts.authz import ALL_STAFF, acting_user, staff
+from kiteline.accounts.navigation import may_open
 from kiteline.facilities.selectors import person_record, roster_page
 
 
@@ -24,5 +26,8 @@ def roster(request: HttpRequest) -> HttpResponse:
 
 @staff(*ALL_STAFF)
 def person(request: HttpRequest, resident_number: str) -> HttpResponse:
-    record = person_record(actor=acting_user(request), resident_number=resident_number)
-    return render(request, "facilities/person.html", {"person": record})
+    actor = acting_user(request)
+    record = person_record(actor=actor, resident_number=resident_number)
+    pin_url = reverse("kiosk-pin-slip", kwargs={"resident_number": record.resident_number})
+    context = {"person": record, "pin_url": pin_url if may_open(actor, pin_url) else None}
+    return render(request, "facilities/person.html", context)

@@ -22,9 +22,25 @@ STAFF_PAGES: dict[str, tuple[dict[str, str], set[str]]] = {
     "roster": ({}, STAFF),
     "person": ({"resident_number": RESIDENT_NUMBER}, STAFF),
     "staff-users": ({}, {Role.SUPERVISOR.value}),
+    "kiosk-pin-slip": (
+        {"resident_number": RESIDENT_NUMBER},
+        {Role.NURSE.value, Role.CLINICIAN.value, Role.SUPERVISOR.value},
+    ),
+    "kiosk-devices": ({}, {Role.SUPERVISOR.value}),
+    "kiosk-register": ({}, {Role.SUPERVISOR.value}),
+    "audit-log": ({}, {Role.AUDITOR.value}),
+    "audit-export": ({}, {Role.AUDITOR.value}),
+    "audit-verify": ({}, {Role.AUDITOR.value}),
 }
 # Pages that only act on POST; their tests cover who may post.
-POST_ONLY = {"staff-user-deactivate", "staff-user-reactivate", "logout", "set-language"}
+POST_ONLY = {
+    "staff-user-deactivate",
+    "staff-user-reactivate",
+    "logout",
+    "set-language",
+    "kiosk-retire",
+    "audit-verify-run",
+}
 # Pages for everyone, such as sign-in.
 OPEN_PAGES = {"home", "login"}
 

@@ -72,7 +72,7 @@ def test_an_event_outside_a_transaction_is_refused(facility: Facility) -> None:
 )
 def test_free_text_in_the_detail_is_refused(facility: Facility, detail: dict[str, object]) -> None:
     with pytest.raises(AuditDetailError), transaction.atomic():
-        record_event(actor=None, action="test.event", facility=facility, detail=detail)  # type: ignore[arg-type]
+        record_event(actor=None, action="test.event", facility=facility, detail=detail)
     assert not AuditEvent.objects.exists()
 
 

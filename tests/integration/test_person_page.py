@@ -113,3 +113,12 @@ def test_a_stay_held_wholly_elsewhere_is_left_out(
         actor=staff_member(Role.CLINICIAN, other_facility), resident_number="R0000002"
     )
     assert [b.booking_number for b in record.bookings] == ["B-BOTH", "B-SOUTH"]
+
+
+@pytest.mark.parametrize(("role", "offered"), [(Role.NURSE, True), (Role.CUSTODY, False)])
+def test_the_pin_slip_is_offered_only_to_roles_that_may_issue_it(
+    client: Client, facility: Facility, booked: str, role: Role, offered: bool
+) -> None:
+    client.force_login(staff_member(role, facility))
+    response = client.get(f"/people/{booked}/")
+    assert (b"/kiosk/pins/R0000001/issue/" in response.content) is offered
