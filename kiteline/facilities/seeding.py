@@ -11,6 +11,7 @@ from itertools import batched
 
 from django.db import transaction
 
+from kiteline.accounts.kiosk_services import issue_pin
 from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement
@@ -55,6 +56,8 @@ class SeedCounts:
 class KioskResident:
     resident_number: str
     name: str
+    # A temporary PIN, issued in demo mode only; the resident chooses their own at first use.
+    pin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def seed_facility(*, actor: User | None, plan: SyntheticPlan, demo: bool) -> See
         created=created,
         users_created=users_created,
         users_existing=users_existing,
-        kiosk_residents=_kiosk_residents(facilities),
+        kiosk_residents=_kiosk_residents(facilities, issue_pins=demo),
     )
 
 
@@ -222,14 +225,19 @@ def _create_demo_users(
     )
 
 
-def _kiosk_residents(facilities: tuple[Facility, Facility]) -> tuple[KioskResident, ...]:
+def _kiosk_residents(
+    facilities: tuple[Facility, Facility], *, issue_pins: bool
+) -> tuple[KioskResident, ...]:
     people = Person.objects.filter(
         bookings__released_at__isnull=True, bookings__facility__in=facilities
     ).order_by("resident_number")[:KIOSK_RESIDENTS]
+    # The demo nurse issues the PINs, as a nurse would at booking.
+    issuer = User.objects.get(username="nurse") if issue_pins else None
     return tuple(
         KioskResident(
             resident_number=person.resident_number,
             name=f"{person.given_name} {person.family_name}",
+            pin=None if issuer is None else issue_pin(actor=issuer, person=person),
         )
         for person in people
     )

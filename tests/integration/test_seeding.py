@@ -4,10 +4,11 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
-from kiteline.accounts.models import User
+from kiteline.accounts.models import ResidentPin, Role, User
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement
 from kiteline.facilities.seeding import DEMO_PASSWORD, DEMO_USERS, SeedError, seed_facility
 from kiteline.facilities.synthetic import SyntheticPlan, plan_facility
@@ -124,14 +125,25 @@ def test_it_refuses_when_only_the_annex_exists() -> None:
 
 
 def test_demo_mode_creates_the_six_staff_who_sign_in_with_the_demo_password() -> None:
-    seed_facility(actor=None, plan=small_plan(), demo=True)
+    result = seed_facility(actor=None, plan=small_plan(), demo=True)
     for username, role in DEMO_USERS:
         user = authenticate(
             RequestFactory().post("/accounts/sign-in/"), username=username, password=DEMO_PASSWORD
         )
         assert isinstance(user, User)
         assert user.role == role
-    assert User.objects.count() == 6
+    assert User.objects.exclude(role=Role.RESIDENT).count() == 6
+    # The ten residents printed for the kiosk each hold a temporary PIN to replace.
+    pins = ResidentPin.objects.filter(
+        person__resident_number__in=[r.resident_number for r in result.kiosk_residents]
+    )
+    assert pins.count() == len(result.kiosk_residents) == 10
+    assert all(pin.must_change for pin in pins)
+    assert all(
+        r.pin
+        and check_password(r.pin, pins.get(person__resident_number=r.resident_number).pin_hash)
+        for r in result.kiosk_residents
+    )
 
 
 def test_demo_mode_leaves_an_existing_user_as_it_is(nurse: User) -> None:

@@ -88,6 +88,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username}")
         for username in result.users_existing:
             self.stdout.write(f"  {username} (already existed; its password was not changed)")
-        self.stdout.write("Residents in custody now, to sign in at the kiosk:")
+        self.stdout.write(
+            "Residents in custody now, to sign in at the kiosk with a temporary PIN "
+            "(each run of the demo issues new ones):"
+        )
         for resident in result.kiosk_residents:
-            self.stdout.write(f"  {resident.resident_number}  {resident.name}")
+            self.stdout.write(f"  {resident.resident_number}  PIN {resident.pin}  {resident.name}")
