@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint lock clean
+.PHONY: demo test bench lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@scripts/setup-venv $(VENV)
@@ -14,6 +14,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@scripts/test
+
+# Speed figures, each beside its baseline; on SQLite, then on a throwaway PostgreSQL.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.audit_benchmark
+	scripts/with-postgres $(BIN)/python -m benchmarks.audit_benchmark
+	$(BIN)/python -m benchmarks.seed_benchmark --residents 20000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,17 +1,18 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from kiteline.facilities.models import Facility, Person
 
 
 class Role(models.TextChoices):
-    RESIDENT = "resident", "Resident"
-    NURSE = "nurse", "Nurse"
-    CLINICIAN = "clinician", "Clinician"
-    CUSTODY = "custody", "Custody officer"
-    SUPERVISOR = "supervisor", "Supervisor"
-    AUDITOR = "auditor", "Auditor"
+    RESIDENT = "resident", _("Resident")
+    NURSE = "nurse", _("Nurse")
+    CLINICIAN = "clinician", _("Clinician")
+    CUSTODY = "custody", _("Custody officer")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    AUDITOR = "auditor", _("Auditor")
 
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}

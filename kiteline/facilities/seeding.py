@@ -216,7 +216,14 @@ def _create_demo_users(
     existing = set(User.objects.filter(username__in=usernames).values_list("username", flat=True))
     for username, role in DEMO_USERS:
         if username not in existing:
-            User.objects.create_user(username=username, password=DEMO_PASSWORD, role=role)
+            user = User.objects.create_user(username=username, password=DEMO_PASSWORD, role=role)
+            record_event(
+                actor=None,
+                action="account.create",
+                facility=None,
+                subjects=[f"user:{user.pk}"],
+                detail={"role": role, "demo": True},
+            )
     for user in User.objects.filter(username__in=usernames):
         user.facilities.add(*facilities)
     return (
