@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kiteline.accounts",
     "kiteline.facilities",
     "kiteline.audit",
+    "kiteline.kites",
 ]
 
 MIDDLEWARE = [

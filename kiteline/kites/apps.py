@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KitesConfig(AppConfig):
+    name = "kiteline.kites"
+    label = "kites"
