@@ -50,23 +50,37 @@ ROSTER_FIELDS = (
 )
 
 
-def people_in_scope(actor: User) -> QuerySet[Person]:
-    """People ever housed at one of the actor's facilities: a transfer does not hide a
-    person's earlier stay from the facility that held them."""
-    return Person.objects.filter(
+def bookings_in_scope(actor: User) -> QuerySet[Booking]:
+    """Stays with at least one placement at one of the actor's facilities: a transfer does
+    not hide a stay from the facility that held it, and a stay held wholly elsewhere is not
+    the actor's to see."""
+    return Booking.objects.filter(
         Exists(
             Placement.objects.filter(
-                booking__person=OuterRef("pk"),
-                housing_unit__facility__in=actor.facilities.all(),
+                booking=OuterRef("pk"), housing_unit__facility__in=actor.facilities.all()
             )
         )
     )
 
 
+def people_in_scope(actor: User) -> QuerySet[Person]:
+    """People with a stay in the actor's scope."""
+    return Person.objects.filter(Exists(bookings_in_scope(actor).filter(person=OuterRef("pk"))))
+
+
+def read_chain(actor: User, facility_ids: set[int]) -> Facility | None:
+    """The facility whose audit chain records a read: the actor's own when they work at one
+    facility, else the one facility of theirs the records came from, else the system chain."""
+    mine = set(actor.facilities.values_list("pk", flat=True))
+    candidates = mine if len(mine) == 1 else mine & facility_ids
+    (only,) = candidates if len(candidates) == 1 else (None,)
+    return None if only is None else Facility.objects.get(pk=only)
+
+
 def _roster_rows(
     actor: User, query: str, include_released: bool
 ) -> QuerySet[Person, dict[str, Any]]:
-    latest_booking = Booking.objects.filter(person=OuterRef("pk")).order_by("-booked_at")
+    latest_booking = bookings_in_scope(actor).filter(person=OuterRef("pk")).order_by("-booked_at")
     latest_placement = Placement.objects.filter(booking=OuterRef("latest_booking_id")).order_by(
         "-started_at", "-id"
     )
@@ -94,7 +108,9 @@ def _roster_rows(
             Q(resident_number__iexact=term)
             | Q(family_name__icontains=term)
             | Q(given_name__icontains=term)
-            | Exists(Booking.objects.filter(person=OuterRef("pk"), booking_number__iexact=term))
+            | Exists(
+                bookings_in_scope(actor).filter(person=OuterRef("pk"), booking_number__iexact=term)
+            )
         )
     rows: QuerySet[Person, dict[str, Any]] = people.order_by(
         "family_name", "given_name", "resident_number"
@@ -118,12 +134,6 @@ class RosterPage:
         return self.number < self.num_pages
 
 
-def _only_facility(facility_ids: set[int | None]) -> Facility | None:
-    """The one facility that records shown come from; None (the system chain) for several."""
-    (only,) = facility_ids if len(facility_ids) == 1 else (None,)
-    return None if only is None else Facility.objects.get(pk=only)
-
-
 def roster_page(
     *, actor: User, query: str = "", include_released: bool = False, page_number: str | int = 1
 ) -> RosterPage:
@@ -139,7 +149,7 @@ def roster_page(
     record_read(
         actor=actor,
         action="roster.read",
-        facility=_only_facility({row["facility_id"] for row in shown}),
+        facility=read_chain(actor, {row["facility_id"] for row in shown}),
         records=[f"person:{row['pk']}" for row in shown],
         fields=[field.name for field in fields(RosterRow)],
     )
@@ -216,17 +226,7 @@ def person_record(*, actor: User, resident_number: str) -> PersonRecord | Custod
         .prefetch_related(
             Prefetch(
                 "bookings",
-                # A stay held wholly at facilities outside the actor's is not theirs to see.
-                Booking.objects.filter(
-                    Exists(
-                        Placement.objects.filter(
-                            booking=OuterRef("pk"),
-                            housing_unit__facility__in=actor.facilities.all(),
-                        )
-                    )
-                )
-                .select_related("facility")
-                .order_by("-booked_at"),
+                bookings_in_scope(actor).select_related("facility").order_by("-booked_at"),
             ),
             Prefetch("bookings__placements", placements),
         )
@@ -265,11 +265,15 @@ def person_record(*, actor: User, resident_number: str) -> PersonRecord | Custod
     record: PersonRecord | CustodyPersonRecord = custody_view
     if actor.role != Role.CUSTODY:
         record = PersonRecord(**vars(custody_view), race_ethnicity=person.race_ethnicity)
-    latest = person.bookings.all()[0] if bookings else None
+    housed_at = {
+        placement.housing_unit.facility_id
+        for booking in person.bookings.all()
+        for placement in booking.placements.all()
+    }
     record_read(
         actor=actor,
         action="person.read",
-        facility=None if latest is None else latest.facility,
+        facility=read_chain(actor, housed_at),
         person=person,
         records=[f"booking:{booking.pk}" for booking in person.bookings.all()],
         fields=[field.name for field in fields(record)],

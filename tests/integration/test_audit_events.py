@@ -189,3 +189,14 @@ def test_creating_and_revoking_a_token_go_to_the_system_chain(nurse: User) -> No
         revoke_api_token(actor=None, token=token)
     assert log.actions == [("system", "token.create"), ("system", "token.revoke")]
     assert all(plaintext not in bytes(event.payload).decode() for event in log.events)
+
+
+def test_a_read_of_a_person_transferred_away_is_recorded_on_the_readers_facility_chain(
+    client: Client, unit_a: HousingUnit, south_unit: HousingUnit, nurse: User
+) -> None:
+    booking = book(unit_a, nurse)
+    transfer_person(actor=None, booking=booking, to_unit=south_unit, at=T0 + timedelta(days=1))
+    client.force_login(nurse)
+    with recorded() as log:
+        client.get("/people/R0000001/")
+    assert log.actions == [("north", "person.read")]

@@ -8,6 +8,7 @@ from kiteline.facilities.models import HousingUnit, Person
 from kiteline.facilities.services import (
     PersonDetails,
     book_person,
+    rebook_person,
     release_person,
     transfer_person,
 )
@@ -134,3 +135,22 @@ def test_a_transfer_away_leaves_the_stay_visible_to_the_sending_facility(
     assert signed_in.get("/roster/").context["page"].rows == []
     (row,) = signed_in.get("/roster/", {"released": "1"}).context["page"].rows
     assert row.facility == "South Test Jail"
+
+
+def test_a_later_stay_held_wholly_elsewhere_never_shows_on_the_roster(
+    signed_in: Client, unit_a: HousingUnit, south_unit: HousingUnit
+) -> None:
+    book(unit_a, 1, "Testfield")
+    first = unit_a.facility.bookings.get()
+    release_person(actor=None, booking=first, at=T0 + timedelta(days=1))
+    rebook_person(
+        actor=None,
+        person=first.person,
+        housing_unit=south_unit,
+        booked_at=T0 + timedelta(days=5),
+        booking_number="SOUTH-9",
+    )
+    (row,) = signed_in.get("/roster/", {"released": "1"}).context["page"].rows
+    assert (row.booking_number, row.facility) == ("B1", "North Test Jail")
+    assert not row.in_custody
+    assert signed_in.get("/roster/", {"q": "SOUTH-9", "released": "1"}).context["page"].rows == []
