@@ -6,5 +6,5 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        # Connects the sign-in signal that starts the 12-hour session clock.
-        from kiteline.accounts import sessions  # noqa: F401
+        # Connects the signal receivers: the 12-hour session clock, and sign-in auditing.
+        from kiteline.accounts import sessions, signals  # noqa: F401

@@ -3,8 +3,9 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kiteline.accounts.models import STAFF_ROLES, Role, User
+from kiteline.accounts.models import Role, User
 from kiteline.accounts.selectors import facilities_of
+from kiteline.accounts.services import SUPERVISED_ROLES
 from kiteline.facilities.models import Facility
 
 
@@ -13,7 +14,7 @@ class StaffUserForm(forms.Form):
     first_name = forms.CharField(max_length=150, required=False, label=_("Given name"))
     last_name = forms.CharField(max_length=150, required=False, label=_("Family name"))
     role = forms.ChoiceField(
-        choices=[(role.value, role.label) for role in Role if role in STAFF_ROLES],
+        choices=[(role.value, role.label) for role in Role if role in SUPERVISED_ROLES],
         label=_("Role"),
     )
     facilities = forms.ModelMultipleChoiceField(

@@ -20,9 +20,17 @@ def _check_supervisor(actor: User) -> None:
         raise AccountError("Only a supervisor can manage staff accounts.")
 
 
-def _check_shares_a_facility(actor: User, user: User) -> None:
-    if not user.facilities.filter(pk__in=actor.facilities.all()).exists():
-        raise AccountError(f"{user.username} does not work at any of your facilities.")
+# Auditors oversee the health authority that supervisors lead, so a supervisor can neither
+# make nor stop an auditor's account: that is done from the command line by the operator.
+SUPERVISED_ROLES = STAFF_ROLES - {Role.AUDITOR}
+
+
+def _check_supervises(actor: User, user: User) -> None:
+    """The user works only at facilities of the actor's, and not as an auditor."""
+    if user.role not in SUPERVISED_ROLES:
+        raise AccountError("A supervisor does not manage auditors' accounts.")
+    if user.facilities.exclude(pk__in=actor.facilities.all()).exists():
+        raise AccountError(f"{user.username} also works at facilities that are not yours.")
 
 
 @transaction.atomic
@@ -37,7 +45,9 @@ def create_staff_user(
     last_name: str = "",
 ) -> User:
     _check_supervisor(actor)
-    if role not in STAFF_ROLES:
+    if role == Role.AUDITOR:
+        raise AccountError("A supervisor does not manage auditors' accounts.")
+    if role not in SUPERVISED_ROLES:
         raise AccountError("A staff account needs a staff role; residents sign in at a kiosk.")
     chosen = list(facilities)
     if not chosen:
@@ -72,7 +82,7 @@ def deactivate_user(*, actor: User, user: User) -> User:
     """Stop an account. Its sessions end with it: Django refuses an inactive user's session
     on the next request, and its API tokens stop working."""
     _check_supervisor(actor)
-    _check_shares_a_facility(actor, user)
+    _check_supervises(actor, user)
     if user.pk == actor.pk:
         raise AccountError("You cannot deactivate your own account.")
     return _set_active(actor=actor, user=user, active=False)
@@ -81,7 +91,7 @@ def deactivate_user(*, actor: User, user: User) -> User:
 @transaction.atomic
 def reactivate_user(*, actor: User, user: User) -> User:
     _check_supervisor(actor)
-    _check_shares_a_facility(actor, user)
+    _check_supervises(actor, user)
     return _set_active(actor=actor, user=user, active=True)
 
 

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from kiteline.accounts.kiosks import current_kiosk
-from kiteline.accounts.models import User
+from kiteline.accounts.models import Role, User
 
 SIGNED_IN_AT = "signed_in_at"
 
@@ -36,7 +36,7 @@ class SessionLimitsMiddleware:
             if time.time() - signed_in_at > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect(settings.LOGIN_URL)
-            if user.role == "resident":
+            if user.role == Role.RESIDENT:
                 # Relative expiry: with SESSION_SAVE_EVERY_REQUEST it slides with each request.
                 request.session.set_expiry(settings.KIOSK_IDLE_SECONDS)
         response = self.get_response(request)

@@ -6,7 +6,7 @@ from ninja import NinjaAPI
 
 from kiteline.accounts.authz import api as decided_by_the_api
 from kiteline.api import roster
-from kiteline.api.auth import refuse
+from kiteline.api.auth import refuse, staff_only
 
 api = NinjaAPI(
     title="Kiteline API",
@@ -14,6 +14,7 @@ api = NinjaAPI(
     urls_namespace="api",
     # An operation that does not name its roles is refused to everyone.
     auth=refuse,
+    docs_decorator=staff_only,
 )
 # Prefixed so that an operation's URL name never equals a page's ("roster", "person").
 api.add_router("", roster.router, url_name_prefix="api")

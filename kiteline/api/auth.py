@@ -4,8 +4,12 @@ Every operation names its roles with `auth=roles(...)`; the API's default refuse
 everyone, so an operation that names none is open to nobody.
 """
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -59,3 +63,20 @@ def roles(*allowed: Role) -> list[BearerToken | StaffSession]:
         raise ValueError(f"An API operation needs staff roles, not {allowed!r}.")
     admitted = frozenset(allowed)
     return [BearerToken(admitted), StaffSession(admitted)]
+
+
+def staff_only[View: Callable[..., HttpResponse]](view: View) -> View:
+    """For the OpenAPI description and docs page: they name every field the API holds, so
+    only signed-in staff may read them."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user: object = request.user
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token:
+            user = user_for_token(token.strip(), timezone.now())
+        if not isinstance(user, User) or not user.is_staff_member:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return cast(View, guarded)

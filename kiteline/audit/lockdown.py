@@ -1,6 +1,6 @@
 """PostgreSQL grants that keep the application's own role from changing the audit log."""
 
-from django.db import connection
+from django.db import connection, transaction
 
 from kiteline.audit.models import AuditEvent
 
@@ -26,18 +26,21 @@ def lock_down_audit_table(app_role: str) -> list[str]:
         f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM PUBLIC",
     ]
-    with connection.cursor() as cursor:
+    # All or nothing: a failure half-way must not leave the app role with broad rights.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_role])
         if cursor.fetchone() is None:
             raise LockdownError(f"There is no database role {app_role}.")
         cursor.execute(
-            "SELECT tableowner FROM pg_tables WHERE tablename = %s", [AuditEvent._meta.db_table]
+            "SELECT pg_has_role(%s, tableowner, 'MEMBER') FROM pg_tables WHERE tablename = %s",
+            [app_role, AuditEvent._meta.db_table],
         )
-        owner = cursor.fetchone()
-        if owner is not None and owner[0] == app_role:
+        owns = cursor.fetchone()
+        if owns is not None and owns[0]:
             raise LockdownError(
-                f"{app_role} owns the audit table and could grant itself the rights back; "
-                "run migrations as another role and let the application connect as this one."
+                f"{app_role} owns the audit table, or is a member of its owner, and could grant "
+                "itself the rights back; run migrations as another role and let the "
+                "application connect as this one."
             )
         for statement in statements:
             cursor.execute(statement)

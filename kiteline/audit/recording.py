@@ -27,7 +27,9 @@ from kiteline.facilities.models import Facility, Person
 
 # Identifiers and field names only: the log is append-only, so clinical words written into
 # it could never be removed. Free text is refused here rather than trusted to each caller.
-_SAFE_TEXT = re.compile(r"[A-Za-z0-9_.:@+-]{0,64}")
+_SAFE_TEXT = re.compile(r"[A-Za-z0-9_.:-]{0,64}")
+_SUBJECT = re.compile(r"[a-z_]+:\d+")
+_ACTION = re.compile(r"[a-z_]+(\.[a-z_]+)+")
 
 
 class AuditDetailError(ValueError):
@@ -78,6 +80,13 @@ def _locked_head(chain: str) -> ChainHead:
         return ChainHead.objects.select_for_update().get(chain=chain)
 
 
+def lock_chains(facilities: Iterable[Facility | None]) -> None:
+    """Lock several chains' heads in one fixed order, before a change that appends to more
+    than one: two such changes in opposite directions would otherwise deadlock."""
+    for chain in sorted({chain_of(facility) for facility in facilities}):
+        _locked_head(chain)
+
+
 def record_event(
     *,
     actor: User | None,
@@ -90,6 +99,12 @@ def record_event(
     """Append one event to the facility's chain (the system chain when facility is None)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("An audit event must be recorded inside the change's transaction.")
+    if not _ACTION.fullmatch(action):
+        raise AuditDetailError(f"{action!r} is not an action name such as roster.book")
+    subjects = tuple(subjects)
+    for subject in subjects:
+        if not _SUBJECT.fullmatch(subject):
+            raise AuditDetailError(f"{subject!r} is not a record reference such as booking:12")
     checked = dict(detail or {})
     _check_detail(checked)
     # Checked above: made only of identifiers, numbers, lists and mappings of them.
@@ -104,7 +119,7 @@ def record_event(
         actor=actor_label(actor),
         action=action,
         person=None if person is None else person.pk,
-        subjects=tuple(subjects),
+        subjects=subjects,
         detail=json_detail,
     )
     payload = canonical_bytes(content)

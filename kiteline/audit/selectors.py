@@ -1,12 +1,13 @@
 """Reads of the audit log for auditors: their facilities' chains and the system chain."""
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import batched
 
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from kiteline.accounts.models import User
 from kiteline.audit.chain import SYSTEM_CHAIN
@@ -14,6 +15,7 @@ from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Person
 
 PAGE_SIZE = 50
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,21 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _visible_to(actor: User) -> QuerySet[AuditEvent]:
+    """Their facilities' chains, and of the system chain what their colleagues (staff of one
+    of their facilities) or system processes did: an auditor of one jail does not read the
+    activity of another's staff."""
+    facilities = actor.facilities.all()
+    colleagues = User.objects.filter(facilities__in=facilities).values("pk")
+    return AuditEvent.objects.filter(
+        Q(chain__in=facilities.values("code"))
+        | Q(chain=SYSTEM_CHAIN, actor_id__in=colleagues)
+        | Q(chain=SYSTEM_CHAIN, actor_id__isnull=True)
+    )
+
+
 def _filtered(actor: User, filters: AuditFilters) -> QuerySet[AuditEvent]:
-    events = AuditEvent.objects.filter(chain__in=chains_for(actor))
+    events = _visible_to(actor)
     if filters.resident_number:
         person_ids = Person.objects.filter(resident_number=filters.resident_number.strip())
         events = events.filter(person_id__in=person_ids.values("pk"))
@@ -110,3 +125,17 @@ def audit_export(*, actor: User, filters: AuditFilters, batch: int = 2_000) -> I
     """Every matching event, streamed in batches so that a large export never sits in memory."""
     for chunk in batched(_filtered(actor, filters).iterator(chunk_size=batch), batch):
         yield from _rows(chunk)
+
+
+def export_detail(filters: AuditFilters) -> dict[str, object]:
+    """The export's filters as audit detail: only values that are identifiers."""
+    detail: dict[str, object] = {
+        name: value.isoformat()
+        for name, value in (("since", filters.since), ("until", filters.until))
+        if value
+    }
+    for name in ("resident_number", "username", "action"):
+        value = getattr(filters, name).strip()
+        if value and _IDENTIFIER.fullmatch(value):
+            detail[name] = value
+    return detail

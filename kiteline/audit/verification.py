@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from django.conf import settings
 from django.db import connection
+from django.db.models import Subquery
 from django.utils import timezone
 
 from kiteline.audit.chain import ChainPoint, EventContent, Fault, StoredEvent, verify_chain
@@ -111,18 +112,35 @@ def last_point(chain: str) -> ChainPoint | None:
 
 
 def _head_fault(chain: str) -> Fault | None:
-    """The head row is written with every append: a tail removed without mending it shows."""
-    head = ChainHead.objects.filter(chain=chain).first()
-    last = last_point(chain)
-    head_position = 0 if head is None else head.position
-    last_position = 0 if last is None else last.position
+    """The head row is written with every append: a tail removed without mending it shows.
+
+    Head and last event are read in one statement, so an append committed in between cannot
+    make a live chain look tampered.
+    """
+    last = AuditEvent.objects.filter(chain=chain).order_by("-position")
+    row = (
+        ChainHead.objects.filter(chain=chain)
+        .annotate(
+            last_position=Subquery(last.values("position")[:1]),
+            last_hash=Subquery(last.values("hash")[:1]),
+        )
+        .values_list("position", "hash", "last_position", "last_hash")
+        .first()
+    )
+    if row is None:
+        stored = last_point(chain)
+        if stored is None:
+            return None
+        return Fault(chain, 1, f"the chain has {stored.position} events but no head")
+    head_position, head_hash, last_position, last_hash = row
+    last_position = last_position or 0
     if head_position != last_position:
         return Fault(
             chain,
             min(head_position, last_position) + 1,
             f"the chain's head says {head_position} events but {last_position} are stored",
         )
-    if head is not None and last is not None and bytes(head.hash) != last.hash:
+    if last_hash is not None and bytes(head_hash) != bytes(last_hash):
         return Fault(
             chain, last_position, "the chain's head holds another hash than its last event"
         )

@@ -11,7 +11,7 @@ from kiteline.accounts.authz import acting_user, staff
 from kiteline.accounts.models import Role
 from kiteline.audit.forms import AuditFilterForm
 from kiteline.audit.recording import record_event
-from kiteline.audit.selectors import audit_export, audit_page, chains_for
+from kiteline.audit.selectors import audit_export, audit_page, chains_for, export_detail
 from kiteline.audit.verification import verify_stored_chain
 
 CSV_COLUMNS = (
@@ -52,7 +52,13 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = form.filters()
     with transaction.atomic():
-        record_event(actor=actor, action="audit.export", facility=None)
+        # Which events left the building: the filters, as identifiers (free text is dropped).
+        record_event(
+            actor=actor,
+            action="audit.export",
+            facility=None,
+            detail=export_detail(filters),
+        )
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:

@@ -16,13 +16,19 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a time zone name such as America/Chicago.")
 
 
+def validate_not_reserved(value: str) -> None:
+    # "system" names the audit chain of events that belong to no one facility.
+    if value == "system":
+        raise ValidationError("The code system is reserved; choose another.")
+
+
 class FacilityKind(models.TextChoices):
     JAIL = "jail", "Jail"
     PRISON = "prison", "Prison"
 
 
 class Facility(models.Model):
-    code = models.SlugField(max_length=32, unique=True)
+    code = models.SlugField(max_length=32, unique=True, validators=[validate_not_reserved])
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=FacilityKind.choices)
     # Deadlines are counted in the facility's own local days (NCCHC: booking day is day one).
@@ -34,10 +40,6 @@ class Facility(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def zone(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
 
 
 class HousingUnit(models.Model):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from kiteline.accounts.models import User
 from kiteline.audit.recording import record_event
@@ -90,6 +90,9 @@ def import_roster(
             errors.append(RowError(row.line, str(error)))
         except ValidationError as error:
             errors.append(RowError(row.line, _explain(error)))
+        except IntegrityError:
+            # Another writer changed the same booking or person meanwhile.
+            errors.append(RowError(row.line, "The roster changed while importing; run it again."))
         else:
             for outcome in done or ["unchanged"]:
                 outcomes[outcome].append(row.booking_number)

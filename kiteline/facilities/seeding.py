@@ -224,8 +224,15 @@ def _create_demo_users(
                 subjects=[f"user:{user.pk}"],
                 detail={"role": role, "demo": True},
             )
-    for user in User.objects.filter(username__in=usernames):
+    for user in User.objects.filter(username__in=usernames).exclude(facilities__in=facilities):
         user.facilities.add(*facilities)
+        record_event(
+            actor=None,
+            action="account.facilities",
+            facility=None,
+            subjects=[f"user:{user.pk}"],
+            detail={"added": sorted(f.code for f in facilities)},
+        )
     return (
         tuple(username for username in usernames if username not in existing),
         tuple(username for username in usernames if username in existing),

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kiteline.accounts.models import User
-from kiteline.audit.recording import record_event
+from kiteline.audit.recording import lock_chains, record_event
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement, Sex
 
 # Clocks on a jail management system and on this server never agree exactly.
@@ -260,6 +260,7 @@ def transfer_person(
     booking.facility = to_unit.facility
     booking.save(update_fields=["facility"])
     # Both facilities' chains hold the transfer: each keeps its own complete record.
+    lock_chains([sending, booking.facility])
     _record(
         "roster.transfer_out", actor=actor, booking=booking, placements=placements, facility=sending
     )

@@ -147,7 +147,12 @@ def test_a_token_loses_access_when_its_user_leaves_the_facility(
     assert nurse.get(f"/api/v1/people/{RESIDENT_NUMBER}").status_code == 404
 
 
-def test_the_openapi_description_is_served_with_both_routes(client: Client) -> None:
+def test_the_openapi_description_is_served_to_staff_with_both_routes(
+    client: Client, nurse: User
+) -> None:
+    assert client.get("/api/v1/openapi.json").status_code == 404
+    assert client.get("/api/v1/docs").status_code == 404
+    client.force_login(nurse)
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
     schema = response.json()
@@ -155,7 +160,8 @@ def test_the_openapi_description_is_served_with_both_routes(client: Client) -> N
     assert {"/api/v1/roster", "/api/v1/people/{resident_number}"} <= set(schema["paths"])
 
 
-def test_the_docs_page_loads_nothing_from_another_site(client: Client) -> None:
+def test_the_docs_page_loads_nothing_from_another_site(client: Client, nurse: User) -> None:
+    client.force_login(nurse)
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     sources = re.findall(rb'(?:src|href)="([^"]*)"', response.content)

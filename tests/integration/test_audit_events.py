@@ -200,3 +200,26 @@ def test_a_read_of_a_person_transferred_away_is_recorded_on_the_readers_facility
     with recorded() as log:
         client.get("/people/R0000001/")
     assert log.actions == [("north", "person.read")]
+
+
+def test_staff_sign_in_sign_out_and_failures_are_recorded_without_what_was_typed(
+    client: Client, nurse: User
+) -> None:
+    with recorded() as log:
+        client.post("/accounts/sign-in/", {"username": "test-nurse", "password": "wrong"})
+        client.post("/accounts/sign-in/", {"username": "my-password-typed", "password": "x"})
+        client.post("/accounts/sign-in/", {"username": "test-nurse", "password": "a-test-password"})
+        client.post("/accounts/sign-out/")
+    assert log.actions == [
+        ("system", "auth.sign_in_failed"),
+        ("system", "auth.sign_in_failed"),
+        ("system", "auth.sign_in"),
+        ("system", "auth.sign_out"),
+    ]
+    assert [event.subjects for event in log.events] == [
+        [f"user:{nurse.pk}"],
+        [],
+        [f"user:{nurse.pk}"],
+        [f"user:{nurse.pk}"],
+    ]
+    assert all(b"my-password-typed" not in bytes(event.payload) for event in log.events)

@@ -47,7 +47,7 @@ def test_the_auditor_sees_their_facilities_events_and_not_others(
     client: Client, auditor: User, history: None
 ) -> None:
     client.force_login(auditor)
-    rows = client.get("/audit/").context["page"].rows
+    rows = client.get("/audit/", {"action": "roster."}).context["page"].rows
     assert {row.chain for row in rows} == {"north"}
     assert [row.action for row in rows] == ["roster.move", "roster.book"]
     assert rows[1].actor == "test-nurse"
@@ -90,6 +90,7 @@ def test_the_export_is_the_filtered_log_as_csv_and_is_itself_audited(
     assert rows[1]["resident_number"] == "R0000001"
     latest = client.get("/audit/", {"action": "audit."}).context["page"].rows
     assert [row.action for row in latest] == ["audit.export"]
+    assert latest[0].detail == {"action": "roster."}
 
 
 def test_the_verify_page_reports_each_chain_and_finds_a_tamper(
@@ -105,3 +106,15 @@ def test_the_verify_page_reports_each_chain_and_finds_a_tamper(
     results = dict(client.post("/audit/verify/run/").context["results"])
     assert results["north"] is not None
     assert results["north"].position == 1
+
+
+def test_of_the_system_chain_an_auditor_sees_only_their_colleagues_and_the_system(
+    client: Client, auditor: User, nurse: User, other_facility: Facility
+) -> None:
+    stranger = User.objects.create_user(username="south-nurse", role=Role.NURSE)
+    stranger.facilities.add(other_facility)
+    Client().force_login(stranger)
+    Client().force_login(nurse)
+    client.force_login(auditor)
+    rows = client.get("/audit/", {"action": "auth."}).context["page"].rows
+    assert {row.actor for row in rows} == {"test-nurse", "test-auditor"}

@@ -126,3 +126,31 @@ def test_only_a_supervisor_manages_users(nurse: User, facility: Facility) -> Non
             facilities=[facility],
             password="long enough test passphrase",
         )
+
+
+def test_a_supervisor_can_neither_create_nor_stop_an_auditor(
+    supervisor: User, facility: Facility
+) -> None:
+    with pytest.raises(AccountError, match="auditors"):
+        create_staff_user(
+            actor=supervisor,
+            username="monitor",
+            role=Role.AUDITOR,
+            facilities=[facility],
+            password="long enough test passphrase",
+        )
+    auditor = User.objects.create_user(username="court-monitor", role=Role.AUDITOR)
+    auditor.facilities.add(facility)
+    with pytest.raises(AccountError, match="auditors"):
+        deactivate_user(actor=supervisor, user=auditor)
+
+
+def test_a_supervisor_cannot_stop_someone_who_also_works_elsewhere(
+    supervisor: User, facility: Facility, other_facility: Facility
+) -> None:
+    shared = User.objects.create_user(username="float-nurse", role=Role.NURSE)
+    shared.facilities.add(facility, other_facility)
+    with pytest.raises(AccountError, match="not yours"):
+        deactivate_user(actor=supervisor, user=shared)
+    shared.refresh_from_db()
+    assert shared.is_active
