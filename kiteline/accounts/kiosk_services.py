@@ -4,7 +4,7 @@ Each write takes its actor (or, at the kiosk, the device), runs in one transacti
 its audit event, and refuses what cannot be done with a KioskError or a PinError that says
 why in plain words. A PIN, a token and a typed resident number never reach the audit log.
 Messages a resident reads are translated into the language active for the request.
-The few reads the kiosk pages need live here too, beside the rules they share.
+The reads the kiosk pages need are in `kiteline.accounts.selectors`.
 """
 
 import secrets
@@ -23,10 +23,11 @@ from django.utils.translation import gettext_lazy
 
 from kiteline.accounts import pins
 from kiteline.accounts.kiosks import hash_token
-from kiteline.accounts.models import Kiosk, ResidentPin, Role, User
+from kiteline.accounts.models import Kiosk, KioskPinTries, ResidentPin, Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Facility, Person
 
+# Who may issue and reset PINs; the PIN slip page's access rule is made from this too.
 PIN_ISSUERS = frozenset({Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR})
 
 
@@ -36,15 +37,6 @@ class KioskError(ValueError):
 
 class PinError(ValueError):
     """A PIN that cannot be issued or chosen, with the reason in plain words."""
-
-
-def kiosks_in_scope(actor: User) -> QuerySet[Kiosk]:
-    """The kiosks in use at the actor's facilities."""
-    return (
-        Kiosk.objects.filter(facility__in=actor.facilities.all(), retired_at__isnull=True)
-        .select_related("facility", "registered_by")
-        .order_by("facility__name", "name")
-    )
 
 
 def _check_supervises(actor: User, facility: Facility) -> None:
@@ -106,6 +98,19 @@ def _holding_facility(person: Person) -> Facility | None:
     return None if booking is None else booking.facility
 
 
+def _free_resident_username(person: Person) -> str:
+    """resident-<number>; when another account already has that name, the first free one
+    of resident-<number>-2, -3 and so on, rather than an error no one at the desk can fix."""
+    base = f"resident-{person.resident_number}"
+    taken = set(User.objects.filter(username__startswith=base).values_list("username", flat=True))
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
 @transaction.atomic
 def issue_pin(*, actor: User, person: Person) -> str:
     """Give a resident a temporary PIN, for a printed slip; issuing again is a reset.
@@ -128,24 +133,24 @@ def issue_pin(*, actor: User, person: Person) -> str:
         )
     account = User.objects.filter(person=person).first()
     if account is None:
-        account = User(username=f"resident-{person.resident_number}", role=Role.RESIDENT)
+        account = User(username=_free_resident_username(person), role=Role.RESIDENT)
         account.person = person
         # A resident signs in only with a PIN, at a kiosk; never with a password.
         account.set_unusable_password()
         account.save()
     pin = pins.random_temporary_pin()
-    _row, created = ResidentPin.objects.update_or_create(
+    row, created = ResidentPin.objects.update_or_create(
         person=person,
         defaults={
             "pin_hash": make_password(pin),
             "must_change": True,
             "issued_at": timezone.now(),
             "issued_by": actor,
-            # Staff handed the slip over in person, so earlier wrong tries no longer matter.
-            "failed_tries": 0,
-            "last_failed_at": None,
         },
     )
+    # Staff handed the slip over in person, so earlier wrong tries no longer slow the
+    # resident down. The failure spell stays: it tells staff about guessing, not the resident.
+    KioskPinTries.objects.filter(pin=row).delete()
     record_event(
         actor=actor,
         action="pin.issue" if created else "pin.reset",
@@ -164,11 +169,6 @@ _PROBLEM_MESSAGES = {
     pins.PinProblem.RUN: gettext_lazy("Do not use numbers in a row, like 1234."),
     pins.PinProblem.SAME_AS_CURRENT: gettext_lazy("Choose a new PIN, not the one you have now."),
 }
-
-
-def must_choose_pin(person: Person) -> bool:
-    """True while the resident still holds a PIN that staff issued."""
-    return ResidentPin.objects.filter(person=person, must_change=True).exists()
 
 
 @transaction.atomic
@@ -195,8 +195,11 @@ def choose_pin(*, person: Person, current_pin: str, new_pin: str) -> None:
 
 class SignInResult(StrEnum):
     SIGNED_IN = "signed in"
-    # A wrong PIN, an unknown resident number, or a resident not held here: one answer.
+    # A wrong PIN, an unknown resident number, someone not held here, or a resident's number
+    # during its own wait at this kiosk: one answer, so that none of them tells which.
     NOT_RECOGNISED = "not recognised"
+    # The kiosk's own wait: decided before the number is read, so it tells nothing about
+    # any resident.
     WAIT = "wait"
 
 
@@ -208,20 +211,39 @@ class SignInOutcome:
     must_change_pin: bool = False
 
 
+_NOT_RECOGNISED = SignInOutcome(SignInResult.NOT_RECOGNISED)
+
+
 @cache
 def _dummy_hash() -> str:
     return make_password(secrets.token_hex(8))
 
 
-def _tries(row: Kiosk | ResidentPin) -> pins.Tries:
+def _tries(row: Kiosk | KioskPinTries | None) -> pins.Tries:
+    if row is None:
+        return pins.Tries()
     return pins.Tries(failures=row.failed_tries, last_failed_at=row.last_failed_at)
 
 
-def _record_failure(row: Kiosk | ResidentPin, tries: pins.Tries, now: datetime) -> None:
-    after = tries.after_failure(now)
-    row.failed_tries = after.failures
-    row.last_failed_at = after.last_failed_at
-    row.save(update_fields=["failed_tries", "last_failed_at"])
+def normalised_resident_number(typed: str) -> str:
+    """Resident numbers are matched as printed on the wristband, in upper case: r0001234
+    typed at a keyboard is R0001234. An exact match, so the unique index serves it."""
+    return typed.strip().upper()
+
+
+def _resident_pin_here(kiosk: Kiosk, resident_number: str) -> ResidentPin | None:
+    """The PIN of the active resident held at the kiosk's facility with that number."""
+    held_here = _in_custody_at(Facility.objects.filter(pk=kiosk.facility_id))
+    return (
+        ResidentPin.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .filter(
+            person__in=held_here,
+            person__resident_number=normalised_resident_number(resident_number),
+            person__account__is_active=True,
+        )
+        .first()
+    )
 
 
 @transaction.atomic
@@ -230,49 +252,86 @@ def sign_in_resident(
 ) -> SignInOutcome:
     """Check a resident's number and PIN at a kiosk, with the slow-down of `pins`.
 
-    A try during a wait is refused before the PIN is looked at, and is not counted.
+    A try during the kiosk's wait is refused before the number is read, and is not
+    counted. Every other refusal does the same work (one slow hash) and gets the same
+    answer, NOT_RECOGNISED, whether the number is unknown, the PIN wrong, or the number is
+    in its own wait at this kiosk; each counts once against the kiosk. A resident's wait
+    at this kiosk never delays them at another kiosk.
     """
     kiosk = Kiosk.objects.select_for_update().get(pk=kiosk.pk)
     kiosk_tries = _tries(kiosk).forgotten_after_quiet(now)
     if kiosk_tries.seconds_to_wait(now) > 0:
+        _record_sign_in(kiosk, "kiosk.sign_in_refused", person=None, user=None)
         return SignInOutcome(SignInResult.WAIT)
-    held_here = _in_custody_at(Facility.objects.filter(pk=kiosk.facility_id))
-    resident_pin = (
-        ResidentPin.objects.select_for_update(of=("self",))
-        .filter(
-            person__in=held_here,
-            # Typed at a keyboard: r0001234 is the same wristband as R0001234.
-            person__resident_number__iexact=resident_number.strip(),
-            person__account__is_active=True,
-        )
-        .first()
-    )
+    resident_pin = _resident_pin_here(kiosk, resident_number)
     if resident_pin is None:
         # The same slow hash as for a real resident, so the time taken does not tell.
         check_password(pin, _dummy_hash())
         _record_failure(kiosk, kiosk_tries, now)
         _record_sign_in(kiosk, "kiosk.sign_in_failed", person=None, user=None)
-        return SignInOutcome(SignInResult.NOT_RECOGNISED)
-    resident_tries = _tries(resident_pin)
+        return _NOT_RECOGNISED
+    person = resident_pin.person
+    tries_row = KioskPinTries.objects.filter(pin=resident_pin, kiosk=kiosk).first()
+    resident_tries = _tries(tries_row)
     if resident_tries.seconds_to_wait(now) > 0:
-        return SignInOutcome(SignInResult.WAIT)
-    user = User.objects.select_related("person").get(person_id=resident_pin.person_id)
-    if not check_password(pin, resident_pin.pin_hash):
-        _record_failure(resident_pin, resident_tries, now)
+        # Refused like an unknown number: the real PIN is not looked at, the dummy hash
+        # takes its time, and the resident's own wait here is not made longer.
+        check_password(pin, _dummy_hash())
         _record_failure(kiosk, kiosk_tries, now)
-        _record_sign_in(kiosk, "kiosk.sign_in_failed", person=user.person, user=None)
-        return SignInOutcome(SignInResult.NOT_RECOGNISED)
-    if resident_tries.failures:
-        resident_pin.failed_tries = 0
-        resident_pin.last_failed_at = None
-        resident_pin.save(update_fields=["failed_tries", "last_failed_at"])
-    _record_sign_in(kiosk, "kiosk.sign_in", person=user.person, user=user)
+        _record_sign_in(kiosk, "kiosk.sign_in_refused", person=person, user=None)
+        _count_in_failure_spell(resident_pin, kiosk, now)
+        return _NOT_RECOGNISED
+    if not check_password(pin, resident_pin.pin_hash):
+        KioskPinTries.objects.update_or_create(
+            pin=resident_pin,
+            kiosk=kiosk,
+            defaults={"failed_tries": resident_tries.failures + 1, "last_failed_at": now},
+        )
+        _record_failure(kiosk, kiosk_tries, now)
+        _record_sign_in(kiosk, "kiosk.sign_in_failed", person=person, user=None)
+        _count_in_failure_spell(resident_pin, kiosk, now)
+        return _NOT_RECOGNISED
+    if tries_row is not None:
+        tries_row.delete()
+    user = User.objects.get(person=person)
+    _record_sign_in(kiosk, "kiosk.sign_in", person=person, user=user)
     return SignInOutcome(
         SignInResult.SIGNED_IN,
         user=user,
-        person=user.person,
+        person=person,
         must_change_pin=resident_pin.must_change,
     )
+
+
+def _record_failure(kiosk: Kiosk, tries: pins.Tries, now: datetime) -> None:
+    after = tries.after_failure(now)
+    kiosk.failed_tries = after.failures
+    kiosk.last_failed_at = after.last_failed_at
+    kiosk.save(update_fields=["failed_tries", "last_failed_at"])
+
+
+def _count_in_failure_spell(resident_pin: ResidentPin, kiosk: Kiosk, now: datetime) -> None:
+    """Counts a failure with the resident's number at any kiosk. It never makes anyone
+    wait; enough of them in an hour tell staff, once, that someone may be guessing."""
+    spell = pins.FailureSpell(
+        failures=resident_pin.failure_spell_count,
+        started_at=resident_pin.failure_spell_started_at,
+    ).after_failure(now)
+    resident_pin.failure_spell_count = spell.failures
+    resident_pin.failure_spell_started_at = spell.started_at
+    resident_pin.save(update_fields=["failure_spell_count", "failure_spell_started_at"])
+    if spell.just_became_suspicious:
+        record_event(
+            actor=None,
+            action="kiosk.pin_attack_suspected",
+            facility=kiosk.facility,
+            person=resident_pin.person,
+            subjects=[f"kiosk:{kiosk.pk}"],
+            detail={
+                "failures": spell.failures,
+                "within_seconds": int(pins.SUSPICION_PERIOD.total_seconds()),
+            },
+        )
 
 
 def _record_sign_in(kiosk: Kiosk, action: str, *, person: Person | None, user: User | None) -> None:

@@ -22,12 +22,14 @@ from django.views.decorators.http import require_POST
 
 from kiteline.accounts import kiosk_services
 from kiteline.accounts.authz import acting_user, kiosk_device, resident, staff
-from kiteline.accounts.kiosk_services import KioskError, PinError, SignInResult
+from kiteline.accounts.kiosk_services import PIN_ISSUERS, KioskError, PinError, SignInResult
 from kiteline.accounts.kiosks import KIOSK_COOKIE, current_kiosk
 from kiteline.accounts.models import Role, User
 from kiteline.accounts.pins import PIN_MAX_DIGITS
+from kiteline.accounts.selectors import kiosks_in_scope, must_choose_pin
+from kiteline.audit.recording import record_read
 from kiteline.facilities.models import Facility, Person
-from kiteline.facilities.selectors import people_in_scope
+from kiteline.facilities.selectors import bookings_in_scope, people_in_scope, read_chain
 
 # Django's LocaleMiddleware reads a cookie, which would outlive sign-out and tell the next
 # person at the kiosk which language the last one used; the session ends with the resident.
@@ -138,7 +140,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 @speaks_kiosk_language
 def new_pin(request: HttpRequest) -> HttpResponse:
     person = _resident_person(request)
-    if not kiosk_services.must_choose_pin(person):
+    if not must_choose_pin(person):
         return redirect("kiosk-home")
     message = ""
     if request.method == "POST":
@@ -160,7 +162,7 @@ def new_pin(request: HttpRequest) -> HttpResponse:
 @resident
 @speaks_kiosk_language
 def home(request: HttpRequest) -> HttpResponse:
-    if kiosk_services.must_choose_pin(_resident_person(request)):
+    if must_choose_pin(_resident_person(request)):
         return redirect("kiosk-new-pin")
     return render(request, "kiosk/home.html", _kiosk_context(request))
 
@@ -240,7 +242,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @staff(Role.SUPERVISOR)
 def devices(request: HttpRequest) -> HttpResponse:
-    kiosks = kiosk_services.kiosks_in_scope(acting_user(request))
+    kiosks = kiosks_in_scope(acting_user(request))
     return render(request, "kiosk/devices.html", {"kiosks": kiosks})
 
 
@@ -248,18 +250,38 @@ def devices(request: HttpRequest) -> HttpResponse:
 @require_POST
 def retire(request: HttpRequest, kiosk_id: int) -> HttpResponse:
     actor = acting_user(request)
-    kiosk = get_object_or_404(kiosk_services.kiosks_in_scope(actor), pk=kiosk_id)
+    kiosk = get_object_or_404(kiosks_in_scope(actor), pk=kiosk_id)
     try:
         kiosk_services.retire_kiosk(actor=actor, kiosk=kiosk)
     except KioskError as exc:
-        context = {"kiosks": kiosk_services.kiosks_in_scope(actor), "error": str(exc)}
+        context = {"kiosks": kiosks_in_scope(actor), "error": str(exc)}
         return render(request, "kiosk/devices.html", context)
     return redirect("kiosk-devices")
 
 
-@staff(Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR)
+# What the confirmation page shows of the person, for the audit log's read event.
+PIN_CONFIRM_FIELDS = ("given_name", "family_name", "resident_number", "language")
+
+
+def _record_confirm_read(actor: User, person: Person) -> None:
+    facility_ids = set(
+        bookings_in_scope(actor).filter(person=person).values_list("facility_id", flat=True)
+    )
+    record_read(
+        actor=actor,
+        action="person.read",
+        facility=read_chain(actor, facility_ids),
+        person=person,
+        fields=PIN_CONFIRM_FIELDS,
+    )
+
+
+@staff(*PIN_ISSUERS)
 def pin_slip(request: HttpRequest, resident_number: str) -> HttpResponse:
-    """GET asks to confirm; POST issues or resets the PIN and shows the slip to print."""
+    """GET asks to confirm; POST issues or resets the PIN and shows the slip to print.
+
+    The confirmation shows the person's name, so showing it is recorded as a read; the slip
+    shows only the number and the PIN, and issuing it is recorded by `issue_pin`."""
     actor = acting_user(request)
     person = get_object_or_404(people_in_scope(actor), resident_number=resident_number)
     language = kiosk_services.screen_language(person.language)
@@ -280,4 +302,5 @@ def pin_slip(request: HttpRequest, resident_number: str) -> HttpResponse:
             context["error"] = str(exc)
         else:
             return render(request, "kiosk/pin_slip.html", context)
+    _record_confirm_read(actor, person)
     return render(request, "kiosk/pin_confirm.html", context)

@@ -65,9 +65,11 @@ class ResidentPin(models.Model):
     issued_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # Failed tries slow the next one down; they never lock the account (see pins.py).
-    failed_tries = models.PositiveIntegerField(default=0)
-    last_failed_at = models.DateTimeField(null=True, blank=True)
+    # The resident's failures at every kiosk in the spell that began at
+    # failure_spell_started_at: a signal for staff, never a wait (see pins.FailureSpell).
+    # The waits are counted per kiosk, in KioskPinTries.
+    failure_spell_count = models.PositiveIntegerField(default=0)
+    failure_spell_started_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"PIN of {self.person.resident_number}"
@@ -97,6 +99,24 @@ class Kiosk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.facility.code})"
+
+
+class KioskPinTries(models.Model):
+    """A resident's wrong tries in a row at one kiosk. They slow down the next try with that
+    resident's number at that kiosk only, never at another (see pins.py)."""
+
+    pin = models.ForeignKey(ResidentPin, on_delete=models.CASCADE, related_name="kiosk_tries")
+    kiosk = models.ForeignKey(Kiosk, on_delete=models.CASCADE, related_name="+")
+    failed_tries = models.PositiveIntegerField(default=0)
+    last_failed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pin", "kiosk"], name="kiosk_pin_tries_once_per_kiosk"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.failed_tries} wrong tries at kiosk {self.kiosk_id} for PIN {self.pin_id}"
 
 
 class ApiToken(models.Model):

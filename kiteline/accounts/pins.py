@@ -4,6 +4,10 @@ Resident numbers are printed on wristbands, so anyone can type anyone's number: 
 after some failures would let one person lock another out of care. Instead each failure
 past the first few makes the next try wait a little longer, up to a minute, and a try is
 always possible again once the wait is over.
+
+Waits are counted per kiosk and per resident at one kiosk, never per resident across
+kiosks: that would let someone at one kiosk keep the real resident waiting at every other.
+Across kiosks a resident's failures are only counted, as a signal for staff (FailureSpell).
 """
 
 import re
@@ -24,6 +28,11 @@ MAX_DELAY_SECONDS = 60
 # A kiosk is shared by everyone, so a success there never clears its count; a quiet spell
 # does, so that one person's mistakes do not slow down the next person for long.
 KIOSK_QUIET_PERIOD = timedelta(minutes=10)
+
+# A resident's failures at every kiosk never make anyone wait; this many within an hour of
+# the first of them tells staff, once for that hour, that someone may be guessing the PIN.
+SUSPICIOUS_FAILURES = 10
+SUSPICION_PERIOD = timedelta(hours=1)
 
 # str.isdigit() would also accept other scripts' digits, which a keypad cannot type.
 _DIGITS = re.compile(r"[0-9]+")
@@ -87,7 +96,8 @@ def delay_after(failures: int) -> int:
 
 @dataclass(frozen=True)
 class Tries:
-    """Failures in a row, of one resident or one kiosk, and when the last one was."""
+    """Failures in a row, at one kiosk or of one resident at one kiosk, and when the last
+    one was."""
 
     failures: int = 0
     last_failed_at: datetime | None = None
@@ -107,3 +117,24 @@ class Tries:
         if self.last_failed_at is not None and now - self.last_failed_at >= KIOSK_QUIET_PERIOD:
             return Tries()
         return self
+
+
+@dataclass(frozen=True)
+class FailureSpell:
+    """A resident's failures at every kiosk since the spell began: a signal for staff only,
+    never a reason to wait. A spell lasts SUSPICION_PERIOD from its first failure; the first
+    failure after that begins the next one."""
+
+    failures: int = 0
+    started_at: datetime | None = None
+
+    def after_failure(self, now: datetime) -> "FailureSpell":
+        if self.started_at is None or now - self.started_at >= SUSPICION_PERIOD:
+            return FailureSpell(failures=1, started_at=now)
+        return FailureSpell(failures=self.failures + 1, started_at=self.started_at)
+
+    @property
+    def just_became_suspicious(self) -> bool:
+        """True for the one failure that reaches SUSPICIOUS_FAILURES in this spell: staff
+        hear of a spell once, so at most once an hour per resident."""
+        return self.failures == SUSPICIOUS_FAILURES

@@ -180,7 +180,8 @@ def _read_row(line: int, values: dict[str, str]) -> tuple[RosterRow | None, list
             return fallback
 
     booking_number = cell("booking_number", _text, "")
-    resident_number = cell("resident_number", _text, "")
+    # Wristbands print numbers in capitals, and the kiosk matches them exactly as printed.
+    resident_number = cell("resident_number", _text, "").upper()
     family_name = cell("family_name", _text, "")
     given_name = cell("given_name", _text, "")
     date_of_birth = cell("date_of_birth", _date, None)

@@ -4,12 +4,17 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.hashers import check_password
+from django.db import connection, transaction
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kiteline.accounts import pins
 from kiteline.accounts.kiosk_services import (
     KioskError,
     PinError,
+    SignInOutcome,
     SignInResult,
     choose_pin,
     issue_pin,
@@ -19,7 +24,7 @@ from kiteline.accounts.kiosk_services import (
     sign_in_resident,
 )
 from kiteline.accounts.kiosks import hash_token
-from kiteline.accounts.models import Kiosk, ResidentPin, Role, User
+from kiteline.accounts.models import Kiosk, KioskPinTries, ResidentPin, Role, User
 from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person, release_person
@@ -43,6 +48,11 @@ def kiosk(supervisor: User, facility: Facility) -> Kiosk:
 @pytest.fixture
 def second_kiosk(supervisor: User, facility: Facility) -> Kiosk:
     return register_kiosk(actor=supervisor, facility=facility, name="B Pod dayroom")[0]
+
+
+@pytest.fixture
+def third_kiosk(supervisor: User, facility: Facility) -> Kiosk:
+    return register_kiosk(actor=supervisor, facility=facility, name="C Pod dayroom")[0]
 
 
 @pytest.fixture
@@ -119,6 +129,19 @@ def test_issuing_a_pin_creates_a_resident_account_without_a_password(
     assert account.username == "resident-R0000001"
     assert account.role == Role.RESIDENT
     assert not account.has_usable_password()
+
+
+def test_a_staff_account_with_the_residents_username_does_not_stop_their_pin(
+    nurse: User, resident: Person, kiosk: Kiosk, jan_first: datetime
+) -> None:
+    for taken in ("resident-R0000001", "resident-R0000001-2"):
+        User.objects.create_user(username=taken, password="x", role=Role.NURSE)
+
+    pin = issue_pin(actor=nurse, person=resident)
+
+    assert User.objects.get(person=resident).username == "resident-R0000001-3"
+    outcome = sign_in_resident(kiosk=kiosk, resident_number="R0000001", pin=pin, now=jan_first)
+    assert outcome.result == SignInResult.SIGNED_IN
 
 
 def test_a_pin_is_stored_only_as_a_hash(temporary_pin: str, resident: Person) -> None:
@@ -202,13 +225,18 @@ def test_choosing_a_pin_needs_the_current_one(resident: Person, temporary_pin: s
         choose_pin(person=resident, current_pin="000000", new_pin="2580")
 
 
-def test_a_resident_number_is_matched_whatever_its_case(
+def test_a_typed_resident_number_is_matched_as_printed_in_upper_case(
     kiosk: Kiosk, temporary_pin: str, jan_first: datetime
 ) -> None:
-    outcome = sign_in_resident(
-        kiosk=kiosk, resident_number=" r0000001 ", pin=temporary_pin, now=jan_first
-    )
+    with CaptureQueriesContext(connection) as queries:
+        outcome = sign_in_resident(
+            kiosk=kiosk, resident_number=" r0000001 ", pin=temporary_pin, now=jan_first
+        )
     assert outcome.result == SignInResult.SIGNED_IN
+    # An exact match, which the unique index on the number serves: no UPPER() or LIKE scan.
+    looked_up = [q["sql"] for q in queries.captured_queries if "resident_number" in q["sql"]]
+    assert looked_up
+    assert not any(("UPPER(" in sql or " LIKE " in sql) for sql in looked_up)
 
 
 def test_wrong_pin_unknown_number_and_someone_held_elsewhere_get_one_answer(
@@ -253,43 +281,221 @@ def _fail(kiosk: Kiosk, number: str, at: datetime, times: int) -> None:
         assert outcome.result == SignInResult.NOT_RECOGNISED
 
 
-def test_a_residents_wrong_tries_slow_down_the_next_try_at_every_kiosk(
-    kiosk: Kiosk, second_kiosk: Kiosk, temporary_pin: str, jan_first: datetime
-) -> None:
-    _fail(kiosk, "R0000001", jan_first, times=pins.FREE_TRIES)
+def _in_own_wait_at(kiosk: Kiosk, number: str, at: datetime) -> datetime:
+    """Puts the resident in a wait of their own at `kiosk` while the kiosk itself is not
+    waiting, and returns a moment inside that wait: three wrong tries, then a fourth once
+    the kiosk's count is forgotten (the resident's count at a kiosk is not)."""
+    _fail(kiosk, number, at, times=pins.FREE_TRIES)
+    later = at + pins.KIOSK_QUIET_PERIOD
+    _fail(kiosk, number, later, times=1)
+    return later + SECOND
 
-    early = sign_in_resident(
-        kiosk=second_kiosk, resident_number="R0000001", pin=temporary_pin, now=jan_first + SECOND
+
+def test_a_residents_wrong_tries_slow_down_their_next_try_at_that_kiosk_only(
+    kiosk: Kiosk, second_kiosk: Kiosk, resident: Person, temporary_pin: str, jan_first: datetime
+) -> None:
+    during = _in_own_wait_at(kiosk, "R0000001", jan_first)
+
+    here = sign_in_resident(kiosk=kiosk, resident_number="R0000001", pin=temporary_pin, now=during)
+    assert here.result == SignInResult.NOT_RECOGNISED
+    elsewhere = sign_in_resident(
+        kiosk=second_kiosk, resident_number="R0000001", pin=temporary_pin, now=during
     )
-    assert early.result == SignInResult.WAIT
+    assert elsewhere.result == SignInResult.SIGNED_IN
+    # Four failures in a row here: 4 seconds after the last one, the wait is over.
     on_time = sign_in_resident(
-        kiosk=second_kiosk,
+        kiosk=kiosk,
         resident_number="R0000001",
         pin=temporary_pin,
-        now=jan_first + 2 * SECOND,
+        now=during - SECOND + pins.delay_after(4) * SECOND,
     )
     assert on_time.result == SignInResult.SIGNED_IN
 
 
-def test_a_try_during_the_wait_is_neither_checked_nor_counted(
-    kiosk: Kiosk, second_kiosk: Kiosk, resident: Person, temporary_pin: str, jan_first: datetime
+@pytest.mark.parametrize("seconds_later", [1, 30, 59])
+def test_someone_failing_once_a_minute_at_one_kiosk_never_delays_the_resident_at_another(
+    kiosk: Kiosk,
+    second_kiosk: Kiosk,
+    temporary_pin: str,
+    jan_first: datetime,
+    seconds_later: int,
 ) -> None:
-    _fail(kiosk, "R0000001", jan_first, times=pins.FREE_TRIES)
-    with mock.patch("kiteline.accounts.kiosk_services.check_password") as checked:
-        for _ in range(5):
-            sign_in_resident(kiosk=second_kiosk, resident_number="R0000001", pin="1", now=jan_first)
-    checked.assert_not_called()
-    assert ResidentPin.objects.get(person=resident).failed_tries == pins.FREE_TRIES
-    assert Kiosk.objects.get(pk=second_kiosk.pk).failed_tries == 0
+    # The review's probe: a wrong PIN for the victim at kiosk A every 61 seconds.
+    at = jan_first
+    for _ in range(30):
+        _fail(kiosk, "R0000001", at, times=1)
+        last_attack = at
+        at += timedelta(seconds=61)
+
+    victim = sign_in_resident(
+        kiosk=second_kiosk,
+        resident_number="R0000001",
+        pin=temporary_pin,
+        now=last_attack + seconds_later * SECOND,
+    )
+    assert victim.result == SignInResult.SIGNED_IN
+    # The attacker is still slowed down at kiosk A.
+    again = sign_in_resident(
+        kiosk=kiosk, resident_number="R0000001", pin="999999", now=last_attack + SECOND
+    )
+    assert again.result == SignInResult.WAIT
 
 
-def test_a_success_clears_the_residents_count(
+@settings(
+    max_examples=60,
+    deadline=None,
+    # Each example rolls back what it wrote, so the fixtures' rows are shared safely.
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    tries=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=2),
+            st.booleans(),
+            st.one_of(st.integers(0, 70), st.integers(0, 900)),
+        ),
+        max_size=25,
+    )
+)
+def test_a_correct_pin_at_a_kiosk_with_no_recent_failures_of_its_own_always_signs_in(
+    kiosk: Kiosk,
+    second_kiosk: Kiosk,
+    third_kiosk: Kiosk,
+    temporary_pin: str,
+    jan_first: datetime,
+    tries: list[tuple[int, bool, int]],
+) -> None:
+    kiosks = [kiosk, second_kiosk, third_kiosk]
+    last_failure: dict[int, datetime] = {}
+    at = jan_first
+    with transaction.atomic():
+        for kiosk_index, correct, seconds_later in tries:
+            at += seconds_later * SECOND
+            here = kiosks[kiosk_index]
+            outcome = sign_in_resident(
+                kiosk=here,
+                resident_number="R0000001",
+                pin=temporary_pin if correct else "999999",
+                now=at,
+            )
+            failed_here = last_failure.get(here.pk)
+            if correct and (
+                failed_here is None or at - failed_here >= pins.MAX_DELAY_SECONDS * SECOND
+            ):
+                assert outcome.result == SignInResult.SIGNED_IN
+            if outcome.result == SignInResult.NOT_RECOGNISED:
+                last_failure[here.pk] = at
+        transaction.set_rollback(True)
+
+
+def test_an_unknown_number_a_number_in_its_own_wait_and_a_wrong_pin_look_alike(
+    kiosk: Kiosk,
+    second_kiosk: Kiosk,
+    third_kiosk: Kiosk,
+    resident: Person,
+    temporary_pin: str,
+    jan_first: datetime,
+) -> None:
+    during = _in_own_wait_at(third_kiosk, "R0000001", jan_first)
+    tries = [
+        (kiosk, "R9999999", temporary_pin),
+        (second_kiosk, "R0000001", "999999"),
+        (third_kiosk, "R0000001", temporary_pin),  # the right PIN, during its own wait
+    ]
+    outcomes: list[SignInOutcome] = []
+    hashes_checked: list[list[str]] = []
+    counted: list[int] = []
+    for here, number, pin in tries:
+        before = Kiosk.objects.get(pk=here.pk).failed_tries
+        with mock.patch(
+            "kiteline.accounts.kiosk_services.check_password", wraps=check_password
+        ) as checked:
+            outcomes.append(
+                sign_in_resident(kiosk=here, resident_number=number, pin=pin, now=during)
+            )
+        hashes_checked.append([call.args[1].split("$")[0] for call in checked.call_args_list])
+        counted.append(Kiosk.objects.get(pk=here.pk).failed_tries - before)
+
+    assert outcomes == [SignInOutcome(SignInResult.NOT_RECOGNISED)] * 3
+    # The same work: one slow hash of the same kind each; and each counts against its kiosk.
+    assert hashes_checked == [["md5"]] * 3
+    assert counted == [1, 1, 1]
+
+
+def test_a_try_during_the_residents_own_wait_is_checked_against_the_dummy_hash_only(
     kiosk: Kiosk, resident: Person, temporary_pin: str, jan_first: datetime
 ) -> None:
-    _fail(kiosk, "R0000001", jan_first, times=2)
+    during = _in_own_wait_at(kiosk, "R0000001", jan_first)
+    real_hash = ResidentPin.objects.get(person=resident).pin_hash
+    tries_before = KioskPinTries.objects.values("failed_tries", "last_failed_at").get()
+    with mock.patch(
+        "kiteline.accounts.kiosk_services.check_password", wraps=check_password
+    ) as checked:
+        sign_in_resident(kiosk=kiosk, resident_number="R0000001", pin=temporary_pin, now=during)
+    checked.assert_called_once()
+    assert checked.call_args.args[1] != real_hash
+    # The resident's own wait is not made longer by a try during it.
+    assert KioskPinTries.objects.values("failed_tries", "last_failed_at").get() == tries_before
+
+
+def test_a_try_during_the_kiosks_wait_is_neither_checked_nor_counted(
+    kiosk: Kiosk, resident: Person, temporary_pin: str, jan_first: datetime
+) -> None:
+    _fail(kiosk, "R7000001", jan_first, times=pins.FREE_TRIES)
+    with mock.patch("kiteline.accounts.kiosk_services.check_password") as checked:
+        for _ in range(5):
+            outcome = sign_in_resident(
+                kiosk=kiosk, resident_number="R0000001", pin=temporary_pin, now=jan_first
+            )
+            assert outcome.result == SignInResult.WAIT
+    checked.assert_not_called()
+    assert Kiosk.objects.get(pk=kiosk.pk).failed_tries == pins.FREE_TRIES
+    assert not KioskPinTries.objects.exists()
+
+
+def test_tries_refused_during_a_wait_are_audited_without_the_number_or_pin(
+    kiosk: Kiosk,
+    second_kiosk: Kiosk,
+    resident: Person,
+    temporary_pin: str,
+    jan_first: datetime,
+) -> None:
+    _fail(kiosk, "R7000001", jan_first, times=pins.FREE_TRIES)
     sign_in_resident(kiosk=kiosk, resident_number="R0000001", pin=temporary_pin, now=jan_first)
-    row = ResidentPin.objects.get(person=resident)
-    assert (row.failed_tries, row.last_failed_at) == (0, None)
+    during = _in_own_wait_at(second_kiosk, "R0000001", jan_first)
+    sign_in_resident(kiosk=second_kiosk, resident_number="R0000001", pin=temporary_pin, now=during)
+
+    refused = AuditEvent.objects.filter(action="kiosk.sign_in_refused").order_by("position")
+    assert [(e.person_id, e.subjects) for e in refused] == [
+        (None, [f"kiosk:{kiosk.pk}"]),
+        (resident.pk, [f"kiosk:{second_kiosk.pk}"]),
+    ]
+    stored = b"".join(bytes(e.payload) for e in refused)
+    assert all(secret.encode() not in stored for secret in (temporary_pin, "R0000001"))
+
+
+def test_a_success_clears_the_residents_count_at_that_kiosk_only(
+    kiosk: Kiosk, second_kiosk: Kiosk, resident: Person, temporary_pin: str, jan_first: datetime
+) -> None:
+    _fail(kiosk, "R0000001", jan_first, times=2)
+    _fail(second_kiosk, "R0000001", jan_first, times=2)
+    sign_in_resident(kiosk=kiosk, resident_number="R0000001", pin=temporary_pin, now=jan_first)
+    left = KioskPinTries.objects.values_list("kiosk_id", "failed_tries")
+    assert list(left) == [(second_kiosk.pk, 2)]
+
+
+def test_a_reset_clears_the_residents_counts_at_every_kiosk(
+    kiosk: Kiosk,
+    second_kiosk: Kiosk,
+    nurse: User,
+    resident: Person,
+    temporary_pin: str,
+    jan_first: datetime,
+) -> None:
+    _fail(kiosk, "R0000001", jan_first, times=2)
+    _fail(second_kiosk, "R0000001", jan_first, times=2)
+    issue_pin(actor=nurse, person=resident)
+    assert not KioskPinTries.objects.exists()
 
 
 def test_a_kiosks_wrong_tries_slow_down_everyone_at_that_kiosk_only(
@@ -332,6 +538,35 @@ def test_a_resident_is_never_locked_out_however_many_wrong_tries(
         at += timedelta(seconds=pins.MAX_DELAY_SECONDS)
     outcome = sign_in_resident(kiosk=kiosk, resident_number="R0000001", pin=temporary_pin, now=at)
     assert outcome.result == SignInResult.SIGNED_IN
+
+
+def test_many_failures_with_one_number_tell_staff_once_an_hour_and_never_block(
+    kiosk: Kiosk, second_kiosk: Kiosk, resident: Person, temporary_pin: str, jan_first: datetime
+) -> None:
+    def suspected() -> list[AuditEvent]:
+        return list(AuditEvent.objects.filter(action="kiosk.pin_attack_suspected"))
+
+    # Failures at either kiosk count towards one resident's spell.
+    at = jan_first
+    for index in range(2 * pins.SUSPICIOUS_FAILURES):
+        if index == pins.SUSPICIOUS_FAILURES - 1:
+            assert suspected() == []
+        _fail([kiosk, second_kiosk][index % 2], "R0000001", at, times=1)
+        at += timedelta(seconds=61)
+    (event,) = suspected()
+    assert (event.person_id, event.actor_id) == (resident.pk, None)
+    assert event.detail == {"failures": pins.SUSPICIOUS_FAILURES, "within_seconds": 3600}
+    # A signal for staff only: the resident signs in at once at a kiosk of no recent failures.
+    third = register_kiosk(actor=kiosk.registered_by, facility=kiosk.facility, name="C Pod")[0]
+    outcome = sign_in_resident(kiosk=third, resident_number="R0000001", pin=temporary_pin, now=at)
+    assert outcome.result == SignInResult.SIGNED_IN
+
+    # An hour after the spell began, the next failures make a new spell, told once more.
+    at = jan_first + pins.SUSPICION_PERIOD
+    for _ in range(pins.SUSPICIOUS_FAILURES):
+        _fail(kiosk, "R0000001", at, times=1)
+        at += timedelta(seconds=61)
+    assert len(suspected()) == 2
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,20 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
-from django.utils import translation
+from django.utils import timezone, translation
 
-from kiteline.accounts.kiosk_services import choose_pin, issue_pin, register_kiosk, retire_kiosk
+from kiteline.accounts import kiosk_views
+from kiteline.accounts.authz import rule_of
+from kiteline.accounts.kiosk_services import (
+    PIN_ISSUERS,
+    choose_pin,
+    issue_pin,
+    register_kiosk,
+    retire_kiosk,
+)
 from kiteline.accounts.kiosks import KIOSK_COOKIE
-from kiteline.accounts.models import Kiosk, ResidentPin, Role, User
+from kiteline.accounts.models import Kiosk, KioskPinTries, ResidentPin, Role, User
+from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person
 
@@ -128,6 +137,36 @@ def test_wrong_pin_unknown_number_and_someone_released_see_the_same_answer(
     assert alert(after_three) == "That number and PIN do not match. Try again."
     waiting = sign_in(kiosk_client, "R0000001", temporary_pin)
     assert alert(waiting) == "Too many wrong tries. Wait one minute. Then try again."
+    assert "_auth_user_id" not in kiosk_client.session
+
+
+def test_a_number_in_its_own_wait_sees_the_answer_of_an_unknown_number_or_a_wrong_pin(
+    kiosk_client: Client,
+    nurse: User,
+    unit_a: HousingUnit,
+    resident: Person,
+    temporary_pin: str,
+    jan_first: datetime,
+) -> None:
+    other = book(unit_a, "R0000002", "en", jan_first)
+    issue_pin(actor=nurse, person=other)
+    # R0000001 waits at this kiosk after its own wrong tries; the kiosk itself does not wait.
+    KioskPinTries.objects.create(
+        pin=ResidentPin.objects.get(person=resident),
+        kiosk=Kiosk.objects.get(),
+        failed_tries=8,
+        last_failed_at=timezone.now(),
+    )
+
+    answers = [
+        (response.status_code, alert(response))
+        for response in (
+            sign_in(kiosk_client, "R9999999", temporary_pin),
+            sign_in(kiosk_client, "R0000001", temporary_pin),
+            sign_in(kiosk_client, "R0000002", "999999"),
+        )
+    ]
+    assert answers == [(200, "That number and PIN do not match. Try again.")] * 3
     assert "_auth_user_id" not in kiosk_client.session
 
 
@@ -351,6 +390,25 @@ def test_the_pin_slip_asks_first_then_prints_a_hashed_pin(
     assert slip["Cache-Control"] == "no-store"
     assert check_password(pin.group(1), ResidentPin.objects.get().pin_hash)
     assert "Reset the PIN" in client.get("/kiosk/pins/R0000001/issue/").content.decode()
+
+
+def test_the_pin_slip_confirmation_records_reading_the_persons_name(
+    client: Client, nurse: User, resident: Person
+) -> None:
+    client.force_login(nurse)
+    client.get("/kiosk/pins/R0000001/issue/")
+
+    (event,) = AuditEvent.objects.filter(action="person.read")
+    assert (event.actor_id, event.person_id, event.chain) == (nurse.pk, resident.pk, "north")
+    assert event.detail == {"fields": ["family_name", "given_name", "language", "resident_number"]}
+    client.post("/kiosk/pins/R0000001/issue/", {"language": "en"})
+    assert AuditEvent.objects.filter(action="person.read").count() == 1
+
+
+def test_the_pin_slip_is_open_to_exactly_the_pin_issuers() -> None:
+    rule = rule_of(kiosk_views.pin_slip)
+    assert rule is not None
+    assert rule.roles == PIN_ISSUERS
 
 
 def test_the_pin_slip_is_in_the_persons_language(

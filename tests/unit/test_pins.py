@@ -1,11 +1,19 @@
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kiteline.accounts import pins
-from kiteline.accounts.pins import PinProblem, Tries, delay_after, new_pin_problem, pin_problem
+from kiteline.accounts.pins import (
+    FailureSpell,
+    PinProblem,
+    Tries,
+    delay_after,
+    new_pin_problem,
+    pin_problem,
+)
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -99,3 +107,35 @@ def test_a_kiosk_count_is_forgotten_after_a_quiet_spell() -> None:
     just_before = T0 + pins.KIOSK_QUIET_PERIOD - timedelta(seconds=1)
     assert tries.forgotten_after_quiet(just_before) == tries
     assert tries.forgotten_after_quiet(T0 + pins.KIOSK_QUIET_PERIOD) == Tries()
+
+
+def test_a_failure_spell_counts_a_residents_failures_for_an_hour_from_the_first() -> None:
+    spell = FailureSpell().after_failure(T0)
+    assert spell == FailureSpell(failures=1, started_at=T0)
+    within = spell.after_failure(T0 + pins.SUSPICION_PERIOD - timedelta(seconds=1))
+    assert within == FailureSpell(failures=2, started_at=T0)
+    after = within.after_failure(T0 + pins.SUSPICION_PERIOD)
+    assert after == FailureSpell(failures=1, started_at=T0 + pins.SUSPICION_PERIOD)
+
+
+def test_a_spell_becomes_suspicious_on_one_failure_only() -> None:
+    spell = FailureSpell()
+    flags = []
+    for minute in range(3 * pins.SUSPICIOUS_FAILURES):
+        spell = spell.after_failure(T0 + timedelta(minutes=minute))
+        flags.append(spell.just_became_suspicious)
+    assert flags.count(True) == 1
+    assert flags.index(True) == pins.SUSPICIOUS_FAILURES - 1
+
+
+@given(st.lists(st.integers(min_value=0, max_value=4 * 3600), max_size=200))
+def test_staff_hear_of_a_resident_at_most_once_an_hour(gaps: list[int]) -> None:
+    spell = FailureSpell()
+    at = T0
+    told: list[datetime] = []
+    for gap in gaps:
+        at += timedelta(seconds=gap)
+        spell = spell.after_failure(at)
+        if spell.just_became_suspicious:
+            told.append(at)
+    assert all(later - earlier >= pins.SUSPICION_PERIOD for earlier, later in pairwise(told))

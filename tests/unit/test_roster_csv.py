@@ -317,3 +317,13 @@ def test_times_in_different_offsets_are_compared_as_moments() -> None:
 
 def test_an_error_reads_as_its_line_and_reason() -> None:
     assert str(RowError(7, "sex is blank.")) == "line 7: sex is blank."
+
+
+def test_a_resident_number_is_stored_in_capitals_as_wristbands_print_it() -> None:
+    parsed = parse_roster(
+        "booking_number,resident_number,family_name,given_name,date_of_birth,sex,"
+        "facility_code,housing_unit_code,housed_at,booked_at\n"
+        "B1,r0001234,Testfield,Alder,1990-01-01,M,north,A,"
+        "2026-02-01T09:00:00+00:00,2026-02-01T09:00:00+00:00\n"
+    )
+    assert [row.resident_number for row in parsed.rows] == ["R0001234"]
