@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 
 from kiteline.accounts.authz import Audience, rule_of
 from kiteline.accounts.models import Role, User
+from kiteline.api.api import api
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person
 
@@ -138,3 +139,29 @@ def test_role_matrix(role: str | None, page: str, facility: Facility, booked: No
         assert response.status_code == 404
     else:
         assert response.status_code == 403
+
+
+# API path → the roles that may call it with GET, written by hand as for the pages.
+API_ROUTES: dict[str, set[str]] = {
+    "/api/v1/roster": STAFF,
+    f"/api/v1/people/{RESIDENT_NUMBER}": STAFF,
+}
+
+
+def test_every_api_route_is_in_the_role_matrix() -> None:
+    paths = {
+        path.replace("{resident_number}", RESIDENT_NUMBER)
+        for path, methods in api.get_openapi_schema()["paths"].items()
+        if "get" in methods
+    }
+    assert paths == set(API_ROUTES)
+
+
+@pytest.mark.parametrize("role", [None, Role.RESIDENT, *sorted(STAFF)])
+@pytest.mark.parametrize("route", sorted(API_ROUTES))
+def test_api_role_matrix(role: str | None, route: str, facility: Facility, booked: None) -> None:
+    response = client_as(role, facility).get(route)
+    if role in API_ROUTES[route]:
+        assert response.status_code == 200
+    else:
+        assert response.status_code in (401, 403)
