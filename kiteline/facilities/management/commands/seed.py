@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from kiteline.facilities.seeding import DEMO_PASSWORD, SeedError, SeedResult, seed_facility
 from kiteline.facilities.synthetic import KINDS, SyntheticPlan, plan_facility
+from kiteline.kites.demo import prepare_demo
 
 
 def start_of_utc_day(moment: datetime) -> datetime:
@@ -57,6 +58,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self._report_roster(plan, result)
         if options["demo"]:
+            prepare_demo(result.facilities)
             self._report_demo(result)
 
     def _report_roster(self, plan: SyntheticPlan, result: SeedResult) -> None:

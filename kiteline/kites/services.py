@@ -1,0 +1,485 @@
+"""Every write to kites: receiving, triage, contact, closing, alerts and crisis signals.
+
+A kite is durably committed before its receipt is shown (I1); a crisis signal writes the
+emergent item, its alert and custody's welfare-check notice in the same transaction (I2);
+clocks count from receipt and a breach, once recorded, stays (I5); every write records its
+audit event in the same transaction, with identifiers only (I7).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kiteline.accounts.models import Role, User
+from kiteline.audit.recording import record_event
+from kiteline.facilities.models import Booking, Person
+from kiteline.kites import clocks
+from kiteline.kites.crisis import default_phrase_list
+from kiteline.kites.crisis import match as crisis_matches
+from kiteline.kites.models import (
+    Alert,
+    Breach,
+    Channel,
+    Clock,
+    ClockKind,
+    CloseCode,
+    CrisisSignal,
+    Kite,
+    Outcome,
+    Route,
+    Status,
+    Topic,
+    Urgency,
+    WelfareCheck,
+)
+from kiteline.kites.standards import clock_standard, current_standard, on_call_now
+
+# A paper kite is usually entered a little after it was handed over; only an entry older
+# than this needs a reason.
+BACKDATE_GRACE = timedelta(minutes=15)
+CLOCK_SKEW = timedelta(minutes=5)
+TRIAGERS = frozenset({Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR})
+CLINICIANS = frozenset({Role.CLINICIAN})
+
+
+class KiteError(ValueError):
+    """A kite change that cannot be made, with the reason in plain words."""
+
+
+class KeyReused(KiteError):
+    """An idempotency key already used for a different request of the same person."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    kite: Kite
+    # False when an idempotency key found the kite already received: nothing new was made.
+    created: bool
+
+
+def _audit(action: str, *, actor: User | None, kite: Kite, **detail: object) -> None:
+    record_event(
+        actor=actor,
+        action=action,
+        facility=kite.facility,
+        person=kite.person,
+        subjects=[f"kite:{kite.pk}"],
+        detail=detail or None,
+    )
+
+
+def _open_booking(person: Person) -> Booking:
+    booking = (
+        Booking.objects.select_related("facility")
+        .filter(person=person, released_at__isnull=True)
+        .first()
+    )
+    if booking is None:
+        raise KiteError(f"Resident {person.resident_number} is not in custody now.")
+    return booking
+
+
+@transaction.atomic
+def submit_kite(*, actor: User, topic: str, text: str = "", idempotency_key: str = "") -> Receipt:
+    """A resident's own request, from the kiosk or the API.
+
+    The same idempotency key from the same resident returns the kite already received:
+    a double click, a resubmitted form or a network retry never makes a second one.
+    """
+    if not actor.is_resident or actor.person is None:
+        raise KiteError("Only a resident can send their own request.")
+    if topic not in Topic.values:
+        raise KiteError("Choose what the request is about.")
+    person = actor.person
+    return _receive_once(
+        person=person,
+        idempotency_key=idempotency_key,
+        request=(Channel.KIOSK, topic, text.strip()),
+        receive=lambda: _receive(
+            actor=actor,
+            person=person,
+            channel=Channel.KIOSK,
+            topic=topic,
+            text=text,
+            received_at=timezone.now(),
+            idempotency_key=idempotency_key,
+        ),
+    )
+
+
+def _receive_once(
+    *,
+    person: Person,
+    idempotency_key: str,
+    request: tuple[str, str, str],
+    receive: Callable[[], Kite],
+) -> Receipt:
+    """Receive a kite once per person and key: a retry gets the kite already received, and
+    a key reused for a different (channel, topic, text) is refused (I1)."""
+    if len(idempotency_key) > 64:
+        raise KiteError("The request key is too long.")
+    if idempotency_key:
+        existing = Kite.objects.filter(person=person, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_request(existing, request)
+    try:
+        with transaction.atomic():
+            kite = receive()
+    except IntegrityError:
+        # Another request with the same key committed first: that one is this one.
+        existing = Kite.objects.filter(person=person, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _same_request(existing, request)
+    return Receipt(kite=kite, created=True)
+
+
+def _same_request(existing: Kite, request: tuple[str, str, str]) -> Receipt:
+    if (existing.channel, existing.topic, existing.text) != request:
+        raise KeyReused("This request key was already used for a different request.")
+    return Receipt(kite=existing, created=False)
+
+
+@transaction.atomic
+def record_paper_kite(
+    *,
+    actor: User,
+    person: Person,
+    channel: str,
+    topic: str,
+    text: str,
+    received_at: datetime | None = None,
+    backdate_reason: str = "",
+    idempotency_key: str = "",
+) -> Receipt:
+    """A request received on paper, by voice, from family, a staff referral or a court order,
+    entered by staff. It then follows the same path as a kiosk request, and the same
+    idempotency key for the same person returns the kite already entered (I1)."""
+    if not actor.is_staff_member or actor.role not in TRIAGERS:
+        raise KiteError("Only a nurse, a clinician or a supervisor can enter a request.")
+    if channel not in Channel.values or channel == Channel.KIOSK:
+        raise KiteError("Choose how the request was received.")
+    if topic not in Topic.values:
+        raise KiteError("Choose what the request is about.")
+    now = timezone.now()
+    received_at = received_at or now
+    if timezone.is_naive(received_at):
+        raise KiteError("The time received has no time zone.")
+    if received_at > now + CLOCK_SKEW:
+        raise KiteError("The time received cannot be in the future.")
+    if received_at < now - BACKDATE_GRACE and not backdate_reason.strip():
+        raise KiteError("Say why the request is entered later than it was received.")
+    receipt = _receive_once(
+        person=person,
+        idempotency_key=idempotency_key,
+        request=(channel, topic, text.strip()),
+        receive=lambda: _receive(
+            actor=actor,
+            person=person,
+            channel=channel,
+            topic=topic,
+            text=text,
+            received_at=received_at,
+            backdate_reason=backdate_reason.strip(),
+            entered_by=actor,
+            idempotency_key=idempotency_key,
+        ),
+    )
+    if not receipt.created and not actor.facilities.filter(pk=receipt.kite.facility_id).exists():
+        raise KiteError(f"Resident {person.resident_number} is not held at your facilities.")
+    return receipt
+
+
+def _receive(
+    *,
+    actor: User,
+    person: Person,
+    channel: str,
+    topic: str,
+    text: str,
+    received_at: datetime,
+    idempotency_key: str = "",
+    backdate_reason: str = "",
+    entered_by: User | None = None,
+) -> Kite:
+    booking = _open_booking(person)
+    if entered_by is not None and not entered_by.facilities.filter(pk=booking.facility_id).exists():
+        raise KiteError(f"Resident {person.resident_number} is not held at your facilities.")
+    standard = current_standard(booking.facility)
+    kite = Kite.objects.create(
+        person=person,
+        booking=booking,
+        facility=booking.facility,
+        standard=standard,
+        channel=channel,
+        topic=topic,
+        text=text.strip(),
+        received_at=received_at,
+        entered_at=timezone.now(),
+        entered_by=entered_by,
+        backdate_reason=backdate_reason,
+        idempotency_key=idempotency_key,
+    )
+    rules = clock_standard(booking.facility, standard)
+    Clock.objects.create(
+        kite=kite, kind=ClockKind.TRIAGE, due_at=clocks.triage_due(rules, received_at)
+    )
+    signals = _crisis_signals(kite)
+    _audit("kite.receive", actor=actor, kite=kite, channel=channel, topic=topic)
+    if signals:
+        _raise_to_emergent(kite, actor=actor)
+    return kite
+
+
+def _crisis_signals(kite: Kite) -> list[CrisisSignal]:
+    now = timezone.now()
+    signals = []
+    if kite.topic == Topic.CRISIS:
+        signals.append(CrisisSignal(kite=kite, source="topic", detected_at=now))
+    phrases = default_phrase_list()
+    for found in crisis_matches(phrases, kite.text):
+        signals.append(
+            CrisisSignal(
+                kite=kite,
+                source="text",
+                phrase_list_version=phrases.version,
+                phrase_id=found.phrase_id,
+                start=found.start,
+                end=found.end,
+                detected_at=now,
+            )
+        )
+    return CrisisSignal.objects.bulk_create(signals)
+
+
+def _raise_to_emergent(kite: Kite, *, actor: User | None) -> None:
+    """Make the kite emergent, alert the on-call clinician and ask custody for a welfare
+    check, all in the caller's transaction. Nothing ever lowers it again (I2)."""
+    now = timezone.now()
+    kite.urgency = Urgency.EMERGENT
+    kite.save(update_fields=["urgency"])
+    rules = clock_standard(kite.facility, kite.standard)
+    Clock.objects.get_or_create(
+        kite=kite,
+        kind=ClockKind.EMERGENT,
+        defaults={"due_at": clocks.response_due(rules, Urgency.EMERGENT, kite.received_at)},
+    )
+    shift = on_call_now(kite.facility, now)
+    alert = Alert.objects.create(
+        kite=kite,
+        facility=kite.facility,
+        # With nobody on call the alert starts with the supervisors.
+        level=0 if shift is not None else 2,
+        recipient=None if shift is None else shift.clinician,
+        created_at=now,
+        ack_due_at=now
+        + timedelta(minutes=kite.standard.alert_ack_minutes if kite.standard else 15),
+    )
+    placement = (
+        kite.booking.placements.select_related("housing_unit").filter(ended_at__isnull=True).first()
+    )
+    if placement is not None:
+        WelfareCheck.objects.create(
+            facility=kite.facility,
+            housing_unit=placement.housing_unit,
+            person=kite.person,
+            kite=kite,
+            created_at=now,
+        )
+    _audit("kite.emergent", actor=actor, kite=kite, alert=alert.pk, level=alert.level)
+
+
+def _meet(clock: Clock, at: datetime) -> None:
+    """Stop a clock; a deadline passed is recorded as a breach, which nothing later erases."""
+    if clock.met_at is not None:
+        return
+    clock.met_at = at
+    clock.save(update_fields=["met_at"])
+    if at > clock.due_at:
+        record_breach(clock)
+
+
+def record_breach(clock: Clock) -> Breach:
+    """The breach of a clock, recorded once, against the facility responsible now (I5)."""
+    breach, created = Breach.objects.get_or_create(
+        clock=clock,
+        defaults={
+            "facility": clock.kite.facility,
+            "breached_at": clock.due_at,
+            "recorded_at": timezone.now(),
+        },
+    )
+    if created:
+        _audit("kite.breach", actor=None, kite=clock.kite, clock=clock.kind)
+    return breach
+
+
+def _lock(kite: Kite) -> Kite:
+    return Kite.objects.select_for_update().select_related("facility", "standard").get(pk=kite.pk)
+
+
+def _check_staff(actor: User, roles: frozenset[Role], what: str, kite: Kite) -> None:
+    if not actor.is_staff_member or actor.role not in roles:
+        raise KiteError(f"Your role cannot {what}.")
+    if not actor.facilities.filter(pk=kite.facility_id).exists():
+        raise KiteError(f"Request {kite.number} is not at your facilities.")
+
+
+@transaction.atomic
+def triage_kite(
+    *,
+    actor: User,
+    kite: Kite,
+    urgency: str,
+    symptom_described: bool,
+    route: str,
+    route_reason: str = "",
+) -> Kite:
+    """Record triage: urgency, whether a clinical symptom is described (which starts the
+    face-to-face clock, counted from receipt), and where the request goes."""
+    kite = _lock(kite)
+    _check_staff(actor, TRIAGERS, "triage requests", kite)
+    if kite.status != Status.RECEIVED:
+        raise KiteError(f"Request {kite.number} was already triaged.")
+    if urgency not in Urgency.values or route not in Route.values:
+        raise KiteError("Choose an urgency and a route.")
+    if kite.urgency == Urgency.EMERGENT and urgency != Urgency.EMERGENT:
+        raise KiteError("A crisis signal made this request emergent; triage cannot lower it.")
+    if route != Route.MENTAL_HEALTH and not route_reason.strip():
+        raise KiteError("Say why the request goes to another service.")
+    now = timezone.now()
+    kite.urgency, kite.symptom_described, kite.route = urgency, symptom_described, route
+    kite.route_reason = route_reason.strip()
+    kite.status, kite.triaged_at, kite.triaged_by = Status.TRIAGED, now, actor
+    rules = clock_standard(kite.facility, kite.standard)
+    _meet(kite.clocks.get(kind=ClockKind.TRIAGE), now)
+    if route != Route.MENTAL_HEALTH:
+        kite.status, kite.closed_at, kite.close_code = (
+            Status.CLOSED,
+            now,
+            CloseCode.ROUTED_ELSEWHERE,
+        )
+    else:
+        if symptom_described:
+            Clock.objects.create(
+                kite=kite,
+                kind=ClockKind.FACE_TO_FACE,
+                due_at=clocks.face_to_face_due(rules, kite.received_at),
+            )
+        if urgency == Urgency.URGENT:
+            Clock.objects.create(
+                kite=kite,
+                kind=ClockKind.URGENT,
+                due_at=clocks.response_due(rules, Urgency.URGENT, kite.received_at),
+            )
+    kite.save()
+    if urgency == Urgency.EMERGENT and not kite.alerts.exists():
+        _raise_to_emergent(kite, actor=actor)
+    _audit(
+        "kite.triage",
+        actor=actor,
+        kite=kite,
+        urgency=urgency,
+        symptom_described=symptom_described,
+        route=route,
+    )
+    return kite
+
+
+@transaction.atomic
+def record_contact(
+    *, actor: User, kite: Kite, seen_at: datetime, place: str, note: str, outcome: str
+) -> Kite:
+    """The clinician saw the resident face to face: when, where, a brief note, the outcome."""
+    kite = _lock(kite)
+    _check_staff(actor, CLINICIANS, "record a contact", kite)
+    if kite.status in (Status.SEEN, Status.CLOSED):
+        raise KiteError(f"Request {kite.number} is already answered.")
+    if outcome not in Outcome.values:
+        raise KiteError("Choose the outcome of the contact.")
+    if place not in CONTACT_PLACES:
+        raise KiteError("Say where the contact took place.")
+    now = timezone.now()
+    if timezone.is_naive(seen_at) or seen_at > now + CLOCK_SKEW:
+        raise KiteError("The time seen cannot be in the future.")
+    if seen_at < kite.received_at:
+        raise KiteError("The time seen is before the request was received.")
+    kite.seen_at, kite.seen_by, kite.contact_place = seen_at, actor, place
+    kite.contact_note, kite.outcome = note.strip(), outcome
+    kite.status, kite.closed_at = Status.CLOSED, now
+    if kite.triaged_at is None:
+        # Seeing the resident also settles triage; its clock stops when they were seen.
+        kite.triaged_at, kite.triaged_by = seen_at, actor
+    kite.save()
+    for clock in kite.clocks.filter(met_at__isnull=True):
+        _meet(clock, seen_at)
+    _audit("kite.contact", actor=actor, kite=kite, outcome=outcome, place=place)
+    return kite
+
+
+CONTACT_PLACES = ("confidential_room", "cell_front", "clinic", "telehealth")
+
+
+@transaction.atomic
+def close_kite(*, actor: User, kite: Kite, close_code: str) -> Kite:
+    """Close a request without the resident being seen, with the code that says why."""
+    kite = _lock(kite)
+    _check_staff(actor, TRIAGERS, "close requests", kite)
+    if kite.status == Status.CLOSED:
+        raise KiteError(f"Request {kite.number} is already closed.")
+    if close_code not in CloseCode.values:
+        raise KiteError("Choose why the request is closed without a visit.")
+    if kite.urgency == Urgency.EMERGENT and close_code != CloseCode.RELEASED:
+        raise KiteError("An emergent request is closed only by seeing the resident.")
+    kite.status, kite.closed_at, kite.close_code = Status.CLOSED, timezone.now(), close_code
+    kite.save(update_fields=["status", "closed_at", "close_code"])
+    _audit("kite.close", actor=actor, kite=kite, close_code=close_code)
+    return kite
+
+
+@transaction.atomic
+def link_kites(*, actor: User, kite: Kite, same_matter_as: Kite) -> Kite:
+    """Mark a repeat request about the same matter; both stay on record with their clocks."""
+    kite = _lock(kite)
+    _check_staff(actor, TRIAGERS, "link requests", kite)
+    if same_matter_as.person_id != kite.person_id or same_matter_as.pk == kite.pk:
+        raise KiteError("Only two requests of the same resident can be linked.")
+    kite.linked_to = same_matter_as
+    kite.save(update_fields=["linked_to"])
+    _audit("kite.link", actor=actor, kite=kite, linked_to=same_matter_as.pk)
+    return kite
+
+
+@transaction.atomic
+def acknowledge_alert(*, actor: User, alert: Alert) -> Alert:
+    alert = Alert.objects.select_for_update().select_related("kite").get(pk=alert.pk)
+    _check_staff(actor, CLINICIANS | {Role.SUPERVISOR}, "acknowledge alerts", alert.kite)
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = timezone.now(), actor
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+        # One person has it now: earlier and later levels of the same kite stop too.
+        Alert.objects.filter(kite=alert.kite, acknowledged_at__isnull=True).update(
+            acknowledged_at=alert.acknowledged_at, acknowledged_by=actor
+        )
+        _audit("alert.acknowledge", actor=actor, kite=alert.kite, alert=alert.pk)
+    return alert
+
+
+@transaction.atomic
+def mark_false_alarm(*, actor: User, signal: CrisisSignal, reason: str) -> CrisisSignal:
+    """A clinician judges matched words not a crisis. The signal and the kite stay on record,
+    and the kite stays emergent until someone sees the resident (I2)."""
+    signal = CrisisSignal.objects.select_for_update().select_related("kite").get(pk=signal.pk)
+    _check_staff(actor, CLINICIANS, "judge crisis signals", signal.kite)
+    if not reason.strip():
+        raise KiteError("Say why this is not a crisis.")
+    if signal.false_alarm_at is not None:
+        raise KiteError("This signal was already marked.")
+    signal.false_alarm_at, signal.false_alarm_by = timezone.now(), actor
+    signal.false_alarm_reason = reason.strip()
+    signal.save(update_fields=["false_alarm_at", "false_alarm_by", "false_alarm_reason"])
+    _audit("kite.false_alarm", actor=actor, kite=signal.kite, signal=signal.pk)
+    return signal

@@ -1,0 +1,86 @@
+"""The sweep: once a minute, record breaches, warn before deadlines, escalate alerts that
+nobody acknowledged, and write a heartbeat that the staff pages watch."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from kiteline.audit.recording import record_event
+from kiteline.kites.models import Alert, Clock, Heartbeat
+from kiteline.kites.services import record_breach
+from kiteline.kites.standards import on_call_now
+
+HEARTBEAT = "sweep"
+# A clock this close to its deadline shows as "about to breach" in the triage queue.
+WARN_BEFORE = timedelta(hours=2)
+# Staff pages turn red when the sweep has not beaten for this long.
+STALE_AFTER = timedelta(minutes=3)
+SUPERVISORS = 2
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    breaches: int
+    warnings: int
+    escalations: int
+
+
+def sweep(now: datetime) -> SweepResult:
+    breaches = 0
+    overdue = Clock.objects.filter(met_at__isnull=True, due_at__lt=now, breach__isnull=True)
+    for clock in overdue.select_related("kite__facility", "kite__person"):
+        with transaction.atomic():
+            record_breach(clock)
+            breaches += 1
+    warnings = Clock.objects.filter(
+        met_at__isnull=True, warned_at__isnull=True, due_at__gte=now, due_at__lt=now + WARN_BEFORE
+    ).update(warned_at=now)
+    escalations = 0
+    unanswered = Alert.objects.filter(
+        acknowledged_at__isnull=True, escalated_at__isnull=True, ack_due_at__lt=now
+    ).select_related("kite__facility", "kite__person", "kite__standard")
+    for alert in unanswered:
+        with transaction.atomic():
+            escalate(alert, now)
+            escalations += 1
+    Heartbeat.objects.update_or_create(name=HEARTBEAT, defaults={"beat_at": now})
+    return SweepResult(breaches=breaches, warnings=warnings, escalations=escalations)
+
+
+def escalate(alert: Alert, now: datetime) -> Alert:
+    """On call → backup → supervisors, and the supervisors again each window, until someone
+    acknowledges."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.acknowledged_at is not None or alert.escalated_at is not None:
+        return alert
+    shift = on_call_now(alert.facility, now)
+    if alert.level == 0 and shift is not None and shift.backup is not None:
+        level, recipient = 1, shift.backup
+    else:
+        level, recipient = SUPERVISORS, None
+    window = alert.ack_due_at - alert.created_at
+    alert.escalated_at = now
+    alert.save(update_fields=["escalated_at"])
+    next_alert = Alert.objects.create(
+        kite=alert.kite,
+        facility=alert.facility,
+        level=level,
+        recipient=recipient,
+        created_at=now,
+        ack_due_at=now + window,
+    )
+    record_event(
+        actor=None,
+        action="alert.escalate",
+        facility=alert.facility,
+        person=alert.kite.person,
+        subjects=[f"kite:{alert.kite_id}", f"alert:{next_alert.pk}"],
+        detail={"from_level": alert.level, "to_level": level},
+    )
+    return next_alert
+
+
+def heartbeat_is_stale(now: datetime) -> bool:
+    beat = Heartbeat.objects.filter(name=HEARTBEAT).values_list("beat_at", flat=True).first()
+    return beat is None or now - beat > STALE_AFTER
