@@ -318,7 +318,13 @@ def record_breach(clock: Clock) -> Breach:
 
 
 def _lock(kite: Kite) -> Kite:
-    return Kite.objects.select_for_update().select_related("facility", "standard").get(pk=kite.pk)
+    # Only the kite row is locked: the standard is a nullable (outer) join, which
+    # PostgreSQL will not lock.
+    return (
+        Kite.objects.select_for_update(of=("self",))
+        .select_related("facility", "standard")
+        .get(pk=kite.pk)
+    )
 
 
 def _check_staff(actor: User, roles: frozenset[Role], what: str, kite: Kite) -> None:
