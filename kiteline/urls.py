@@ -18,6 +18,7 @@ urlpatterns = [
     path("roster/", facility_views.roster, name="roster"),
     path("people/<str:resident_number>/", facility_views.person, name="person"),
     path("staff/", include("kiteline.accounts.staff_urls")),
+    path("kiosk/requests/", include("kiteline.kites.kiosk_urls")),
     path("kiosk/", include("kiteline.accounts.kiosk_urls")),
     path("audit/", include("kiteline.audit.urls")),
     path("api/v1/", include("kiteline.api.urls")),

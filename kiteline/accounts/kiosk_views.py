@@ -67,7 +67,7 @@ def _in_language(code: str | None, respond: Callable[[], HttpResponse]) -> HttpR
     return response
 
 
-def _kiosk_context(request: HttpRequest) -> dict[str, Any]:
+def kiosk_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "idle_seconds": settings.KIOSK_IDLE_SECONDS,
         "interpreter_note": request.session.get(INTERPRETER_KEY, False),
@@ -130,7 +130,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 message = _("Too many wrong tries. Wait one minute. Then try again.")
             else:
                 message = _("That number and PIN do not match. Try again.")
-    context = {**_kiosk_context(request), "message": message, "clean": request.method == "GET"}
+    context = {**kiosk_context(request), "message": message, "clean": request.method == "GET"}
     response = render(request, "kiosk/sign_in.html", context)
     _set_kiosk_cookie(response, request.COOKIES[KIOSK_COOKIE])
     return response
@@ -156,7 +156,7 @@ def new_pin(request: HttpRequest) -> HttpResponse:
                 message = str(exc)
             else:
                 return redirect("kiosk-home")
-    return render(request, "kiosk/new_pin.html", {**_kiosk_context(request), "message": message})
+    return render(request, "kiosk/new_pin.html", {**kiosk_context(request), "message": message})
 
 
 @resident
@@ -164,7 +164,7 @@ def new_pin(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     if must_choose_pin(_resident_person(request)):
         return redirect("kiosk-new-pin")
-    return render(request, "kiosk/home.html", _kiosk_context(request))
+    return render(request, "kiosk/home.html", kiosk_context(request))
 
 
 @kiosk_device
@@ -178,7 +178,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     response = _in_language(
         request.POST.get("language"),
-        lambda: render(request, "kiosk/signed_out.html", _kiosk_context(request)),
+        lambda: render(request, "kiosk/signed_out.html", kiosk_context(request)),
     )
     # Not "cookies": that would also delete the kiosk cookie, and with it the device's
     # registration. The one cookie that belonged to the resident is deleted below.

@@ -62,7 +62,7 @@ def test_a_spanish_speaker_signs_in_at_a_new_kiosk_and_is_signed_out_when_idle(
 
     home = page.get_by_role("heading", name="¿Qué quiere hacer?")
     expect(home).to_be_visible()
-    expect(page.get_by_role("button", name="Pedir ver a alguien")).to_be_disabled()
+    expect(page.get_by_role("link", name="Pedir ver a alguien")).to_be_visible()
 
     # Nobody touches the screen: the kiosk signs the resident out by itself.
     expect(page.get_by_role("heading", name="Ya salió de su cuenta")).to_be_visible(
