@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kiteline.accounts.navigation.staff_menu",
+                "kiteline.kites.context_processors.sweep_banner",
             ],
         },
     },

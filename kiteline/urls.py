@@ -20,6 +20,7 @@ urlpatterns = [
     path("staff/", include("kiteline.accounts.staff_urls")),
     path("kiosk/requests/", include("kiteline.kites.kiosk_urls")),
     path("kiosk/", include("kiteline.accounts.kiosk_urls")),
+    path("kites/", include("kiteline.kites.urls")),
     path("audit/", include("kiteline.audit.urls")),
     path("api/v1/", include("kiteline.api.urls")),
 ]

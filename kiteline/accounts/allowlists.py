@@ -38,4 +38,12 @@ CUSTODY_ALLOWED_FIELDS: dict[str, frozenset[str]] = {
         {"booking_number", "facility", "booked_at", "released_at", "in_custody", "placements"}
     ),
     "placement": frozenset({"facility", "housing_unit", "started_at", "ended_at"}),
+    # "Welfare check now": who and where, and since when; never the kite that caused it.
+    "welfare_check": frozenset(
+        {"check_id", "resident_number", "name", "facility", "housing_unit", "asked_at"}
+    ),
+    # Who is on watch and how often to check them; never why.
+    "watch": frozenset(
+        {"resident_number", "name", "facility", "housing_unit", "level", "check_minutes"}
+    ),
 }

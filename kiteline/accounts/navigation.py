@@ -13,6 +13,12 @@ from kiteline.accounts.models import User
 # (URL name, label), in menu order.
 STAFF_MENU = (
     ("roster", _("Roster")),
+    ("kite-queue", _("Triage")),
+    ("kite-new", _("Enter a request")),
+    ("kite-alerts", _("Alerts")),
+    ("kite-custody", _("Custody notices")),
+    ("kite-on-call", _("On call")),
+    ("kite-downtime", _("Downtime")),
     ("staff-users", _("Users")),
     ("kiosk-devices", _("Kiosks")),
     ("audit-log", _("Audit log")),

@@ -13,9 +13,13 @@ from kiteline.accounts.models import Role, User
 from kiteline.api.api import api
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person
+from kiteline.kites.services import record_paper_kite
 
 RESIDENT_NUMBER = "R0000001"
 STAFF: set[str] = {Role.NURSE, Role.CLINICIAN, Role.CUSTODY, Role.SUPERVISOR, Role.AUDITOR}
+HEALTH: set[str] = {Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR}
+# Stands for the id of the kite that the `booked` fixture makes, known only once it exists.
+KITE_ID = "<kite>"
 
 # URL name and arguments → the roles that may open the page with GET. Write the expectation
 # here by hand from DESIGN.md: a rule changed by mistake then fails this matrix.
@@ -32,6 +36,16 @@ STAFF_PAGES: dict[str, tuple[dict[str, str], set[str]]] = {
     "audit-log": ({}, {Role.AUDITOR.value}),
     "audit-export": ({}, {Role.AUDITOR.value}),
     "audit-verify": ({}, {Role.AUDITOR.value}),
+    "kite-queue": ({}, HEALTH),
+    "kite-new": ({}, HEALTH),
+    "kite-detail": ({"kite_id": KITE_ID}, HEALTH),
+    "kite-receipt": ({"kite_id": KITE_ID}, HEALTH),
+    "kite-alerts": ({}, {Role.CLINICIAN.value, Role.SUPERVISOR.value}),
+    "kite-watch": ({}, HEALTH),
+    "kite-custody": ({}, {Role.CUSTODY.value, Role.SUPERVISOR.value}),
+    "kite-downtime": ({}, HEALTH),
+    "kite-on-call": ({}, {Role.SUPERVISOR.value}),
+    "kite-standard": ({}, {Role.SUPERVISOR.value}),
 }
 # Pages that only act on POST; their tests cover who may post.
 POST_ONLY = {
@@ -41,6 +55,15 @@ POST_ONLY = {
     "set-language",
     "kiosk-retire",
     "audit-verify-run",
+    "kite-triage",
+    "kite-link",
+    "kite-close",
+    "kite-contact",
+    "kite-false-alarm",
+    "kite-alert-acknowledge",
+    "kite-watch-set",
+    "kite-watch-clear",
+    "kite-welfare-done",
 }
 # Pages for everyone, such as sign-in.
 OPEN_PAGES = {"home", "login"}
@@ -94,8 +117,9 @@ def test_a_view_without_a_rule_is_refused_even_to_a_supervisor(
 
 
 @pytest.fixture
-def booked(unit_a: HousingUnit) -> None:
-    book_person(
+def booked(unit_a: HousingUnit) -> dict[str, str]:
+    """The resident of RESIDENT_NUMBER, with one kite; the ids that stand in page arguments."""
+    booking = book_person(
         actor=None,
         details=PersonDetails(
             resident_number=RESIDENT_NUMBER,
@@ -107,6 +131,12 @@ def booked(unit_a: HousingUnit) -> None:
         booked_at=datetime(2026, 1, 5, tzinfo=UTC),
         booking_number="B1",
     )
+    nurse = User.objects.create_user(username="matrix-nurse", role=Role.NURSE)
+    nurse.facilities.add(unit_a.facility)
+    kite = record_paper_kite(
+        actor=nurse, person=booking.person, channel="paper", topic="talk", text="matrix"
+    ).kite
+    return {KITE_ID: str(kite.pk)}
 
 
 def client_as(role: str | None, facility: Facility) -> Client:
@@ -127,8 +157,11 @@ def client_as(role: str | None, facility: Facility) -> Client:
 
 @pytest.mark.parametrize("role", [None, Role.RESIDENT, *sorted(STAFF)])
 @pytest.mark.parametrize("page", sorted(STAFF_PAGES))
-def test_role_matrix(role: str | None, page: str, facility: Facility, booked: None) -> None:
+def test_role_matrix(
+    role: str | None, page: str, facility: Facility, booked: dict[str, str]
+) -> None:
     kwargs, allowed = STAFF_PAGES[page]
+    kwargs = {key: booked.get(value, value) for key, value in kwargs.items()}
     response = client_as(role, facility).get(reverse(page, kwargs=kwargs))
     if role in allowed:
         assert response.status_code == 200
@@ -159,7 +192,9 @@ def test_every_api_route_is_in_the_role_matrix() -> None:
 
 @pytest.mark.parametrize("role", [None, Role.RESIDENT, *sorted(STAFF)])
 @pytest.mark.parametrize("route", sorted(API_ROUTES))
-def test_api_role_matrix(role: str | None, route: str, facility: Facility, booked: None) -> None:
+def test_api_role_matrix(
+    role: str | None, route: str, facility: Facility, booked: dict[str, str]
+) -> None:
     response = client_as(role, facility).get(route)
     if role in API_ROUTES[route]:
         assert response.status_code == 200

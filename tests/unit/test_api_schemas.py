@@ -22,8 +22,13 @@ CUSTODY_SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
+# Served to custody by a page only (`/kites/custody/`), through no API route yet; the page's
+# tests hold its records to the allow-list (tests/integration/test_custody_kites.py).
+PAGE_ONLY_KINDS = {"welfare_check", "watch"}
+
+
 def test_there_is_a_custody_schema_for_every_allow_listed_record_kind() -> None:
-    assert set(CUSTODY_SCHEMAS) == set(CUSTODY_ALLOWED_FIELDS)
+    assert set(CUSTODY_SCHEMAS) == set(CUSTODY_ALLOWED_FIELDS) - PAGE_ONLY_KINDS
 
 
 @pytest.mark.parametrize("kind", sorted(CUSTODY_SCHEMAS))
