@@ -33,6 +33,7 @@ from kiteline.kites.models import (
     WatchStatus,
     WelfareCheck,
 )
+from kiteline.kites.services import SUPERVISOR_LEVEL
 from kiteline.kites.standards import NCCHC_DEFAULTS, clock_standard, current_standard
 from kiteline.kites.sweep import WARN_BEFORE
 from kiteline.kites.watch import WatchLevel
@@ -580,13 +581,11 @@ class AlertRow:
 
 def my_alerts(*, actor: User, now: datetime) -> list[AlertRow]:
     """Unacknowledged alerts addressed to the actor, or to the group the actor belongs to
-    at that facility: the supervisors (level 2), or every clinician when nobody was on call
-    (level 0 with no recipient). One row per kite: acknowledging one acknowledges all."""
+    at that facility: the supervisors. One row per kite: acknowledging one acknowledges all.
+    """
     mine = Q(recipient=actor)
     if actor.role == Role.SUPERVISOR:
-        mine |= Q(recipient__isnull=True, level=2)
-    if actor.role == Role.CLINICIAN:
-        mine |= Q(recipient__isnull=True, level=0)
+        mine |= Q(recipient__isnull=True, level=SUPERVISOR_LEVEL)
     alerts = (
         Alert.objects.filter(mine, kite__in=kites_in_scope(actor), acknowledged_at__isnull=True)
         .select_related("kite__person", "facility")

@@ -35,7 +35,12 @@ from kiteline.kites.models import (
     Urgency,
     WelfareCheck,
 )
-from kiteline.kites.standards import clock_standard, current_standard, on_call_now
+from kiteline.kites.standards import (
+    NCCHC_DEFAULTS,
+    clock_standard,
+    current_standard,
+    on_call_now,
+)
 
 # A paper kite is usually entered a little after it was handed over; only an entry older
 # than this needs a reason.
@@ -43,6 +48,20 @@ BACKDATE_GRACE = timedelta(minutes=15)
 CLOCK_SKEW = timedelta(minutes=5)
 TRIAGERS = frozenset({Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR})
 CLINICIANS = frozenset({Role.CLINICIAN})
+
+
+# Who an alert is for: the clinician on call, their backup, then the facility's supervisors.
+ON_CALL_LEVEL, BACKUP_LEVEL, SUPERVISOR_LEVEL = 0, 1, 2
+
+
+def alert_window(kite: Kite) -> timedelta:
+    """How long each level has to acknowledge the kite's alert before it escalates."""
+    minutes = (
+        kite.standard.alert_ack_minutes
+        if kite.standard is not None
+        else NCCHC_DEFAULTS["alert_ack_minutes"]
+    )
+    return timedelta(minutes=minutes)
 
 
 class KiteError(ValueError):
@@ -272,11 +291,10 @@ def _raise_to_emergent(kite: Kite, *, actor: User | None) -> None:
         kite=kite,
         facility=kite.facility,
         # With nobody on call the alert starts with the supervisors.
-        level=0 if shift is not None else 2,
+        level=ON_CALL_LEVEL if shift is not None else SUPERVISOR_LEVEL,
         recipient=None if shift is None else shift.clinician,
         created_at=now,
-        ack_due_at=now
-        + timedelta(minutes=kite.standard.alert_ack_minutes if kite.standard else 15),
+        ack_due_at=now + alert_window(kite),
     )
     placement = (
         kite.booking.placements.select_related("housing_unit").filter(ended_at__isnull=True).first()

@@ -8,7 +8,13 @@ from django.db import transaction
 
 from kiteline.audit.recording import record_event
 from kiteline.kites.models import Alert, Clock, Heartbeat
-from kiteline.kites.services import record_breach
+from kiteline.kites.services import (
+    BACKUP_LEVEL,
+    ON_CALL_LEVEL,
+    SUPERVISOR_LEVEL,
+    alert_window,
+    record_breach,
+)
 from kiteline.kites.standards import on_call_now
 
 HEARTBEAT = "sweep"
@@ -16,7 +22,6 @@ HEARTBEAT = "sweep"
 WARN_BEFORE = timedelta(hours=2)
 # Staff pages turn red when the sweep has not beaten for this long.
 STALE_AFTER = timedelta(minutes=3)
-SUPERVISORS = 2
 
 
 @dataclass(frozen=True)
@@ -55,11 +60,11 @@ def escalate(alert: Alert, now: datetime) -> Alert:
     if alert.acknowledged_at is not None or alert.escalated_at is not None:
         return alert
     shift = on_call_now(alert.facility, now)
-    if alert.level == 0 and shift is not None and shift.backup is not None:
-        level, recipient = 1, shift.backup
+    if alert.level == ON_CALL_LEVEL and shift is not None and shift.backup is not None:
+        level, recipient = BACKUP_LEVEL, shift.backup
     else:
-        level, recipient = SUPERVISORS, None
-    window = alert.ack_due_at - alert.created_at
+        level, recipient = SUPERVISOR_LEVEL, None
+    window = alert_window(alert.kite)
     alert.escalated_at = now
     alert.save(update_fields=["escalated_at"])
     next_alert = Alert.objects.create(

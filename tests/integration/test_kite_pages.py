@@ -595,9 +595,6 @@ def test_alerts_go_to_the_recipient_and_to_the_group_the_level_names(
     other_clinician = staff(Role.CLINICIAN, facility, "other-clinician")
     # Nobody on call: the alert starts with the supervisors.
     for_supervisors = paper_kite(nurse, book(unit_a, 1), text=CRISIS_TEXT)
-    # Addressed to the level-0 group of clinicians, as when nobody was on call.
-    for_clinicians = paper_kite(nurse, book(unit_a, 2), text=CRISIS_TEXT)
-    Alert.objects.filter(kite=for_clinicians).update(level=0, recipient=None)
     on_call(supervisor, clinician)
     for_on_call = paper_kite(nurse, book(unit_a, 3), text=CRISIS_TEXT)
 
@@ -605,8 +602,8 @@ def test_alerts_go_to_the_recipient_and_to_the_group_the_level_names(
         return {row.number for row in selectors.my_alerts(actor=user, now=timezone.now())}
 
     assert numbers(supervisor) == {for_supervisors.number}
-    assert numbers(clinician) == {for_clinicians.number, for_on_call.number}
-    assert numbers(other_clinician) == {for_clinicians.number}
+    assert numbers(clinician) == {for_on_call.number}
+    assert numbers(other_clinician) == set()
 
 
 def test_an_escalated_alert_is_one_row_per_kite_and_stays_with_the_first_clinician(
