@@ -20,6 +20,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.audit_benchmark
 	scripts/with-postgres $(BIN)/python -m benchmarks.audit_benchmark
 	$(BIN)/python -m benchmarks.seed_benchmark --residents 20000
+	$(BIN)/python -m benchmarks.kite_benchmark
+	scripts/with-postgres $(BIN)/python -m benchmarks.kite_benchmark
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

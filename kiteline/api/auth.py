@@ -1,7 +1,8 @@
-"""Who may call an API operation: the same staff roles as the pages, by token or session.
+"""Who may call an API operation: the same staff roles as the pages, by token or session,
+and residents signed in at a kiosk, by session only.
 
-Every operation names its roles with `auth=roles(...)`; the API's default refuses
-everyone, so an operation that names none is open to nobody.
+Every operation names who may call it with `auth=roles(...)`, `auth=residents()` or both;
+the API's default refuses everyone, so an operation that names nobody is open to nobody.
 """
 
 from collections.abc import Callable
@@ -14,7 +15,9 @@ from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from kiteline.accounts.kiosks import current_kiosk
 from kiteline.accounts.models import STAFF_ROLES, Role, User
+from kiteline.accounts.selectors import must_choose_pin
 from kiteline.accounts.tokens import user_for_token
 
 
@@ -63,6 +66,33 @@ def roles(*allowed: Role) -> list[BearerToken | StaffSession]:
         raise ValueError(f"An API operation needs staff roles, not {allowed!r}.")
     admitted = frozenset(allowed)
     return [BearerToken(admitted), StaffSession(admitted)]
+
+
+class ResidentSession(APIKeyCookie):
+    """A resident signed in at a registered kiosk, as for the kiosk pages; never a token.
+    APIKeyCookie checks CSRF on unsafe methods before this runs, as for staff."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
+        user = request.user
+        if key is None or not isinstance(user, User) or not user.is_resident:
+            return None
+        if user.person is None or current_kiosk(request) is None:
+            return None
+        if must_choose_pin(user.person):
+            raise HttpError(403, "Choose your own PIN at the kiosk first.")
+        return user
+
+
+def residents() -> list[ResidentSession | BearerToken | StaffSession]:
+    """A resident signed in at a kiosk. Staff, by token or session, are told 403 rather
+    than 401: they are signed in, and no role of theirs may use the operation."""
+    nobody: frozenset[Role] = frozenset()
+    return [ResidentSession(), BearerToken(nobody), StaffSession(nobody)]
 
 
 def staff_only[View: Callable[..., HttpResponse]](view: View) -> View:

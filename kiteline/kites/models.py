@@ -184,7 +184,12 @@ class Clock(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kite", "kind"], name="one_clock_of_a_kind_per_kite")
         ]
-        indexes = [models.Index(fields=["met_at", "due_at"])]
+        indexes = [
+            models.Index(fields=["met_at", "due_at"]),
+            # The triage queue orders each kite by its next open deadline: without this,
+            # SQLite scans every open clock for every kite.
+            models.Index(fields=["kite", "met_at", "due_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kite} {self.kind} due {self.due_at:%Y-%m-%d %H:%M}"
@@ -335,3 +340,29 @@ class SupportResource(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CrisisPhraseAddition(models.Model):
+    """Phrases a supervisor added to the built-in crisis list for a facility. Each addition
+    is a new version of that facility's list; nothing is ever removed or reworded, so a
+    recorded signal (a phrase id and a version) keeps its meaning."""
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="crisis_phrase_additions"
+    )
+    number = models.PositiveIntegerField()
+    language = models.CharField(max_length=2, choices=[("en", "English"), ("es", "Español")])
+    pattern = models.CharField(max_length=120)
+    added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["facility", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "number"], name="crisis_phrase_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility.code} crisis phrase {self.number}"

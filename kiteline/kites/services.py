@@ -17,7 +17,6 @@ from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Person
 from kiteline.kites import clocks
-from kiteline.kites.crisis import default_phrase_list
 from kiteline.kites.crisis import match as crisis_matches
 from kiteline.kites.models import (
     Alert,
@@ -35,6 +34,7 @@ from kiteline.kites.models import (
     Urgency,
     WelfareCheck,
 )
+from kiteline.kites.phrases import phrase_list_for
 from kiteline.kites.standards import (
     NCCHC_DEFAULTS,
     clock_standard,
@@ -258,7 +258,7 @@ def _crisis_signals(kite: Kite) -> list[CrisisSignal]:
     signals = []
     if kite.topic == Topic.CRISIS:
         signals.append(CrisisSignal(kite=kite, source="topic", detected_at=now))
-    phrases = default_phrase_list()
+    phrases = phrase_list_for(kite.facility)
     for found in crisis_matches(phrases, kite.text):
         signals.append(
             CrisisSignal(
