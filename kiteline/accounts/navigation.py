@@ -18,6 +18,7 @@ STAFF_MENU = (
     ("kite-alerts", _("Alerts")),
     ("kite-custody", _("Custody notices")),
     ("kite-on-call", _("On call")),
+    ("kite-phrases", _("Crisis phrases")),
     ("kite-downtime", _("Downtime")),
     ("staff-users", _("Users")),
     ("kiosk-devices", _("Kiosks")),

@@ -233,3 +233,23 @@ class StandardForm(forms.Form):
 
     def hours(self) -> dict[str, int]:
         return {key: self.cleaned_data[key] for key in NCCHC_DEFAULTS}
+
+
+class CrisisPhraseForm(forms.Form):
+    language = forms.ChoiceField(
+        choices=[("en", "English"), ("es", "Español")], label=_("Language")
+    )
+    pattern = forms.CharField(
+        max_length=120,
+        label=_("Phrase"),
+        help_text=_(
+            "Words as a resident might write them; case, accents and quotes do not matter."
+        ),
+    )
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["facility"] = forms.ModelChoiceField(
+            queryset=actor.facilities.order_by("name"), label=_("Facility")
+        )
+        self.order_fields(["facility", "language", "pattern"])

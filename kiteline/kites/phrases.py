@@ -1,5 +1,6 @@
 """Each facility's crisis phrase list: the built-in one, plus what its supervisors added."""
 
+from dataclasses import dataclass
 from typing import cast
 
 from django.db import transaction
@@ -76,3 +77,20 @@ def add_crisis_phrase(
         detail={"version": phrase_list_for(facility).version, "language": language},
     )
     return addition
+
+
+@dataclass(frozen=True)
+class FacilityPhrases:
+    facility: str
+    version: str
+    phrases: tuple[Phrase, ...]
+
+
+def phrase_lists(*, actor: User) -> list[FacilityPhrases]:
+    """The list in force at each of the supervisor's facilities."""
+    return [
+        FacilityPhrases(
+            facility.name, (current := phrase_list_for(facility)).version, current.phrases
+        )
+        for facility in actor.facilities.order_by("name")
+    ]

@@ -22,4 +22,5 @@ urlpatterns = [
     path("downtime/", views.downtime, name="kite-downtime"),
     path("on-call/", views.on_call, name="kite-on-call"),
     path("standard/", views.standard, name="kite-standard"),
+    path("phrases/", views.phrases, name="kite-phrases"),
 ]

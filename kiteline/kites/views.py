@@ -22,6 +22,7 @@ from kiteline.accounts.navigation import may_open
 from kiteline.kites.forms import (
     CloseForm,
     ContactForm,
+    CrisisPhraseForm,
     FalseAlarmForm,
     LinkForm,
     OnCallForm,
@@ -30,6 +31,7 @@ from kiteline.kites.forms import (
     TriageForm,
     WatchForm,
 )
+from kiteline.kites.phrases import PhraseError, add_crisis_phrase, phrase_lists
 from kiteline.kites.selectors import (
     alert_for_action,
     custody_notices,
@@ -256,6 +258,27 @@ def standard(request: HttpRequest) -> HttpResponse:
             return redirect("kite-standard")
     context = {"standards": standards_in_force(actor=actor), "form": form}
     return render(request, "kites/standard.html", context)
+
+
+@staff(Role.SUPERVISOR)
+def phrases(request: HttpRequest) -> HttpResponse:
+    actor = acting_user(request)
+    form = CrisisPhraseForm(request.POST or None, actor=actor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            add_crisis_phrase(
+                actor=actor,
+                facility=form.cleaned_data["facility"],
+                language=form.cleaned_data["language"],
+                pattern=form.cleaned_data["pattern"],
+            )
+        except PhraseError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Added. New requests are checked for it from now on."))
+            return redirect("kite-phrases")
+    context = {"lists": phrase_lists(actor=actor), "form": form}
+    return render(request, "kites/phrases.html", context)
 
 
 # ---- Actions: POST, call the service, go back ------------------------------------------

@@ -46,6 +46,7 @@ STAFF_PAGES: dict[str, tuple[dict[str, str], set[str]]] = {
     "kite-downtime": ({}, HEALTH),
     "kite-on-call": ({}, {Role.SUPERVISOR.value}),
     "kite-standard": ({}, {Role.SUPERVISOR.value}),
+    "kite-phrases": ({}, {Role.SUPERVISOR.value}),
 }
 # Pages that only act on POST; their tests cover who may post.
 POST_ONLY = {
