@@ -17,11 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from kiteline.accounts.models import User
 from kiteline.facilities.models import Facility
 from kiteline.kites.models import Channel, CloseCode, Outcome, Route, Topic, Urgency
+from kiteline.kites.rota_selectors import (
+    clinicians_in_scope,
+)
 from kiteline.kites.selectors import (
     CONTACT_PLACE_LABELS,
     STANDARD_LABELS,
     KiteRef,
-    clinicians_in_scope,
     resident_for_entry,
 )
 from kiteline.kites.services import CONTACT_PLACES

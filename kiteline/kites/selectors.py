@@ -1,14 +1,14 @@
 """Reads of kites for the staff pages, already scoped to what the actor may see.
 
 Health staff (nurse, clinician, supervisor) see the kites of their facilities; custody see
-no kite at all, only the safety notices of `custody_notices`, built from allow-listed
+no kite at all, only the safety notices of `notice_selectors`, built from allow-listed
 fields and never from a kite (I6). Every read of clinical content records one audit event
 listing the records it showed (I7). Times come back in the facility's own time zone.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_read
-from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement
+from kiteline.facilities.models import Booking, Person
 from kiteline.facilities.selectors import read_chain
 from kiteline.kites.clocks import ClockStatus, clock_state
 from kiteline.kites.models import (
@@ -27,22 +27,17 @@ from kiteline.kites.models import (
     CrisisSignal,
     FacilityStandard,
     Kite,
-    OnCallShift,
     Status,
     Urgency,
     WatchStatus,
-    WelfareCheck,
 )
 from kiteline.kites.services import SUPERVISOR_LEVEL
-from kiteline.kites.standards import NCCHC_DEFAULTS, clock_standard, current_standard
+from kiteline.kites.standards import clock_standard
 from kiteline.kites.sweep import WARN_BEFORE
 from kiteline.kites.watch import WatchLevel
 
 HEALTH_ROLES = frozenset({Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR})
 QUEUE_PAGE_SIZE = 25
-# A downtime packet covers one shift: what falls due in the next twelve hours.
-DOWNTIME_HORIZON = timedelta(hours=12)
-ROTA_DAYS = 14
 ALERT_LEVELS = {0: _("On call"), 1: _("Backup"), 2: _("Supervisors")}
 CONTACT_PLACE_LABELS = {
     "confidential_room": _("Confidential room"),
@@ -60,23 +55,23 @@ STANDARD_LABELS = {
 }
 
 
-def _local(moment: datetime, zone: str) -> datetime:
+def local_time(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
-def _local_or_none(moment: datetime | None, zone: str) -> datetime | None:
-    return None if moment is None else _local(moment, zone)
+def local_time_or_none(moment: datetime | None, zone: str) -> datetime | None:
+    return None if moment is None else local_time(moment, zone)
 
 
-def _name(person: Person) -> str:
+def display_name(person: Person) -> str:
     return f"{person.family_name}, {person.given_name}"
 
 
-def _watch_level(value: str) -> str:
+def watch_level_label(value: str) -> str:
     return str(WatchLevel(value).label) if value in WatchLevel.values else value
 
 
-def _staff_name(user: User | None) -> str:
+def staff_name(user: User | None) -> str:
     return "" if user is None else user.get_full_name() or user.username
 
 
@@ -116,12 +111,12 @@ class ClockView:
         return self.status == ClockStatus.MET_LATE
 
 
-def _clock_view(clock: Clock, now: datetime, zone: str) -> ClockView:
+def clock_view(clock: Clock, now: datetime, zone: str) -> ClockView:
     state = clock_state(clock.due_at, clock.met_at, now, WARN_BEFORE)
     return ClockView(
         kind=clock.get_kind_display(),
-        due_at=_local(clock.due_at, zone),
-        met_at=_local_or_none(clock.met_at, zone),
+        due_at=local_time(clock.due_at, zone),
+        met_at=local_time_or_none(clock.met_at, zone),
         status=state.status,
     )
 
@@ -196,20 +191,20 @@ def triage_queue(*, actor: User, now: datetime, page_number: str | int = 1) -> Q
     rows = []
     for kite in shown:
         zone = kite.facility.time_zone
-        views = [_clock_view(clock, now, zone) for clock in kite.clocks.all()]
+        views = [clock_view(clock, now, zone) for clock in kite.clocks.all()]
         rows.append(
             QueueRow(
                 kite_id=kite.pk,
                 number=kite.number,
                 resident_number=kite.person.resident_number,
-                name=_name(kite.person),
+                name=display_name(kite.person),
                 facility=kite.facility.name,
                 channel=kite.get_channel_display(),
                 topic=kite.get_topic_display(),
                 urgency=kite.get_urgency_display(),
                 emergent=kite.urgency == Urgency.EMERGENT,
                 status=kite.get_status_display(),
-                received_at=_local(kite.received_at, zone),
+                received_at=local_time(kite.received_at, zone),
                 open_clocks=tuple(view for view in views if view.is_open),
                 breached=any(view.breached for view in views),
             )
@@ -345,7 +340,7 @@ def _kite_ref(kite: Kite, zone: str) -> KiteRef:
     return KiteRef(
         kite_id=kite.pk,
         number=kite.number,
-        received_at=_local(kite.received_at, zone),
+        received_at=local_time(kite.received_at, zone),
         topic=kite.get_topic_display(),
     )
 
@@ -357,9 +352,9 @@ def _signal_view(signal: CrisisSignal, text: str, zone: str) -> SignalView:
         from_topic=signal.source == "topic",
         words=text[signal.start : signal.end] if spanned else "",
         phrase_id=signal.phrase_id,
-        detected_at=_local(signal.detected_at, zone),
-        false_alarm_at=_local_or_none(signal.false_alarm_at, zone),
-        false_alarm_by=_staff_name(signal.false_alarm_by),
+        detected_at=local_time(signal.detected_at, zone),
+        false_alarm_at=local_time_or_none(signal.false_alarm_at, zone),
+        false_alarm_by=staff_name(signal.false_alarm_by),
         false_alarm_reason=signal.false_alarm_reason,
     )
 
@@ -368,11 +363,11 @@ def _alert_view(alert: Alert, zone: str) -> AlertView:
     return AlertView(
         alert_id=alert.pk,
         level=str(ALERT_LEVELS.get(alert.level, alert.level)),
-        recipient=_staff_name(alert.recipient),
-        created_at=_local(alert.created_at, zone),
-        ack_due_at=_local(alert.ack_due_at, zone),
-        acknowledged_at=_local_or_none(alert.acknowledged_at, zone),
-        acknowledged_by=_staff_name(alert.acknowledged_by),
+        recipient=staff_name(alert.recipient),
+        created_at=local_time(alert.created_at, zone),
+        ack_due_at=local_time(alert.ack_due_at, zone),
+        acknowledged_at=local_time_or_none(alert.acknowledged_at, zone),
+        acknowledged_by=staff_name(alert.acknowledged_by),
     )
 
 
@@ -388,10 +383,10 @@ def _open_watch(person: Person, zone: str) -> WatchView | None:
         return None
     return WatchView(
         watch_id=watch.pk,
-        level=_watch_level(watch.level),
+        level=watch_level_label(watch.level),
         check_minutes=watch.check_minutes,
-        set_at=_local(watch.set_at, zone),
-        set_by=_staff_name(watch.set_by),
+        set_at=local_time(watch.set_at, zone),
+        set_by=staff_name(watch.set_by),
     )
 
 
@@ -437,40 +432,40 @@ def kite_page(*, actor: User, kite_id: int, now: datetime) -> KiteDetail:
         time_zone=zone,
         standard=_standard_label(kite.standard),
         resident_number=kite.person.resident_number,
-        name=_name(kite.person),
+        name=display_name(kite.person),
         booking_number=kite.booking.booking_number,
         housing_unit=None if placement is None else placement.housing_unit.name,
         channel=kite.get_channel_display(),
         topic=kite.get_topic_display(),
         text=highlight(kite.text, spans),
-        received_at=_local(kite.received_at, zone),
-        entered_at=_local(kite.entered_at, zone),
-        entered_by=_staff_name(kite.entered_by),
+        received_at=local_time(kite.received_at, zone),
+        entered_at=local_time(kite.entered_at, zone),
+        entered_by=staff_name(kite.entered_by),
         backdate_reason=kite.backdate_reason,
         urgency=kite.get_urgency_display(),
         emergent=kite.urgency == Urgency.EMERGENT,
         status=kite.get_status_display(),
         awaiting_triage=kite.status == Status.RECEIVED,
         is_open=kite.status != Status.CLOSED,
-        triaged_at=_local_or_none(kite.triaged_at, zone),
-        triaged_by=_staff_name(kite.triaged_by),
+        triaged_at=local_time_or_none(kite.triaged_at, zone),
+        triaged_by=staff_name(kite.triaged_by),
         symptom_described=kite.symptom_described,
         route=kite.get_route_display(),
         route_reason=kite.route_reason,
-        seen_at=_local_or_none(kite.seen_at, zone),
-        seen_by=_staff_name(kite.seen_by),
+        seen_at=local_time_or_none(kite.seen_at, zone),
+        seen_by=staff_name(kite.seen_by),
         contact_place=str(CONTACT_PLACE_LABELS.get(kite.contact_place, kite.contact_place)),
         contact_note=kite.contact_note,
         outcome=kite.get_outcome_display(),
-        closed_at=_local_or_none(kite.closed_at, zone),
+        closed_at=local_time_or_none(kite.closed_at, zone),
         close_code=kite.get_close_code_display(),
         linked_to=None if kite.linked_to is None else _kite_ref(kite.linked_to, zone),
-        clocks=tuple(_clock_view(clock, now, zone) for clock in kite.clocks.order_by("due_at")),
+        clocks=tuple(clock_view(clock, now, zone) for clock in kite.clocks.order_by("due_at")),
         signals=tuple(_signal_view(signal, kite.text, zone) for signal in signals),
         alerts=tuple(_alert_view(alert, zone) for alert in alerts),
         other_kites=tuple(_kite_ref(other, zone) for other in others),
         watch=_open_watch(kite.person, zone),
-        now=_local(now, zone),
+        now=local_time(now, zone),
     )
     record_read(
         actor=actor,
@@ -551,9 +546,9 @@ def kite_receipt(*, actor: User, kite_id: int) -> ReceiptSlip:
     )
     return ReceiptSlip(
         number=kite.number,
-        received_at=_local(kite.received_at, kite.facility.time_zone),
+        received_at=local_time(kite.received_at, kite.facility.time_zone),
         resident_number=kite.person.resident_number,
-        name=_name(kite.person),
+        name=display_name(kite.person),
         language=kite.person.language,
         emergent=kite.urgency == Urgency.EMERGENT,
         triage_hours=rules.triage_hours,
@@ -603,11 +598,11 @@ def my_alerts(*, actor: User, now: datetime) -> list[AlertRow]:
                 kite_id=alert.kite_id,
                 number=alert.kite.number,
                 resident_number=alert.kite.person.resident_number,
-                name=_name(alert.kite.person),
+                name=display_name(alert.kite.person),
                 facility=alert.facility.name,
                 level=str(ALERT_LEVELS.get(alert.level, alert.level)),
-                created_at=_local(alert.created_at, zone),
-                ack_due_at=_local(alert.ack_due_at, zone),
+                created_at=local_time(alert.created_at, zone),
+                ack_due_at=local_time(alert.ack_due_at, zone),
                 overdue=alert.ack_due_at < now,
             )
         )
@@ -619,366 +614,3 @@ def my_alerts(*, actor: User, now: datetime) -> list[AlertRow]:
         fields=[field.name for field in fields(AlertRow)],
     )
     return rows
-
-
-# ---- Custody notices: allow-listed fields only (I6) ------------------------------------
-
-
-@dataclass(frozen=True)
-class WelfareCheckNotice:
-    """ "Welfare check now": who and where, never why."""
-
-    check_id: int
-    resident_number: str
-    name: str
-    facility: str
-    housing_unit: str
-    asked_at: datetime
-
-
-@dataclass(frozen=True)
-class WatchNotice:
-    """Who is on watch and how often to check: never why."""
-
-    resident_number: str
-    name: str
-    facility: str
-    housing_unit: str | None
-    level: str
-    check_minutes: int
-
-
-@dataclass(frozen=True)
-class CustodyNotices:
-    checks: tuple[WelfareCheckNotice, ...]
-    watches: tuple[WatchNotice, ...]
-
-
-def _welfare_checks(facilities: QuerySet[Facility], **where: object) -> list[WelfareCheckNotice]:
-    # Named columns only: the row's link to its kite is never read for custody.
-    rows = (
-        WelfareCheck.objects.filter(facility__in=facilities, done_at__isnull=True, **where)
-        .order_by("created_at", "pk")
-        .values(
-            "pk",
-            "person__resident_number",
-            "person__family_name",
-            "person__given_name",
-            "facility__name",
-            "facility__time_zone",
-            "housing_unit__name",
-            "created_at",
-        )
-    )
-    return [
-        WelfareCheckNotice(
-            check_id=row["pk"],
-            resident_number=row["person__resident_number"],
-            name=f"{row['person__family_name']}, {row['person__given_name']}",
-            facility=row["facility__name"],
-            housing_unit=row["housing_unit__name"],
-            asked_at=_local(row["created_at"], row["facility__time_zone"]),
-        )
-        for row in rows
-    ]
-
-
-def _watches(facilities: QuerySet[Facility], **where: object) -> list[tuple[int, WatchNotice]]:
-    housing = Placement.objects.filter(booking=OuterRef("booking"), ended_at__isnull=True)
-    rows = (
-        WatchStatus.objects.filter(
-            booking__facility__in=facilities,
-            booking__released_at__isnull=True,
-            cleared_at__isnull=True,
-            **where,
-        )
-        .annotate(unit=Subquery(housing.values("housing_unit__name")[:1]))
-        .order_by("unit", "booking__person__family_name", "pk")
-        .values(
-            "pk",
-            "booking__person__resident_number",
-            "booking__person__family_name",
-            "booking__person__given_name",
-            "booking__facility__name",
-            "unit",
-            "level",
-            "check_minutes",
-        )
-    )
-    return [
-        (
-            row["pk"],
-            WatchNotice(
-                resident_number=row["booking__person__resident_number"],
-                name=f"{row['booking__person__family_name']}, {row['booking__person__given_name']}",
-                facility=row["booking__facility__name"],
-                housing_unit=row["unit"],
-                level=_watch_level(row["level"]),
-                check_minutes=row["check_minutes"],
-            ),
-        )
-        for row in rows
-    ]
-
-
-def custody_notices(*, actor: User) -> CustodyNotices:
-    """Open welfare checks and the watch list of the actor's facilities."""
-    facilities = actor.facilities.all()
-    checks = _welfare_checks(facilities)
-    watches = _watches(facilities)
-    record_read(
-        actor=actor,
-        action="custody_notices.read",
-        facility=read_chain(actor, set()),
-        records=[
-            *(f"welfare_check:{check.check_id}" for check in checks),
-            *(f"watch:{pk}" for pk, _notice in watches),
-        ],
-        fields=sorted(
-            {field.name for field in fields(WelfareCheckNotice)}
-            | {field.name for field in fields(WatchNotice)}
-        ),
-    )
-    return CustodyNotices(checks=tuple(checks), watches=tuple(notice for _pk, notice in watches))
-
-
-def welfare_check_for_action(*, actor: User, check_id: int) -> WelfareCheck:
-    return get_object_or_404(
-        WelfareCheck.objects.filter(facility__in=actor.facilities.all()), pk=check_id
-    )
-
-
-# ---- The watch list, for health staff --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WatchRow:
-    watch_id: int
-    notice: WatchNotice
-
-
-def watch_list(*, actor: User) -> list[WatchRow]:
-    if actor.role not in HEALTH_ROLES:
-        return []
-    return [WatchRow(watch_id=pk, notice=notice) for pk, notice in _watches(actor.facilities.all())]
-
-
-def watch_for_action(*, actor: User, watch_id: int) -> WatchStatus:
-    return get_object_or_404(
-        WatchStatus.objects.filter(booking__facility__in=actor.facilities.all()), pk=watch_id
-    )
-
-
-def open_booking_for(*, actor: User, resident_number: str) -> Booking:
-    """The person's current stay at one of the actor's facilities, or 404."""
-    return get_object_or_404(
-        Booking.objects.filter(facility__in=actor.facilities.all(), released_at__isnull=True),
-        person__resident_number=resident_number.strip().upper(),
-    )
-
-
-# ---- The downtime packet ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UnitChoice:
-    unit_id: int
-    name: str
-    facility: str
-
-
-def housing_units(*, actor: User) -> list[UnitChoice]:
-    units = HousingUnit.objects.filter(facility__in=actor.facilities.all()).select_related(
-        "facility"
-    )
-    return [
-        UnitChoice(unit_id=unit.pk, name=unit.name, facility=unit.facility.name)
-        for unit in units.order_by("facility__name", "code")
-    ]
-
-
-@dataclass(frozen=True)
-class PacketItem:
-    number: str
-    resident_number: str
-    name: str
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class PacketClock:
-    number: str
-    resident_number: str
-    name: str
-    kind: str
-    due_at: datetime
-    overdue: bool
-
-
-@dataclass(frozen=True)
-class DowntimePacket:
-    facility: str
-    unit: str
-    printed_at: datetime
-    covers_until: datetime
-    emergent: tuple[PacketItem, ...]
-    clocks_due: tuple[PacketClock, ...]
-    watches: tuple[WatchNotice, ...]
-    checks: tuple[WelfareCheckNotice, ...]
-
-
-def downtime_packet(*, actor: User, unit_id: int, now: datetime) -> DowntimePacket:
-    """What one housing unit needs on paper for the next shift if the screens fail."""
-    unit = get_object_or_404(
-        HousingUnit.objects.filter(facility__in=actor.facilities.all()).select_related("facility"),
-        pk=unit_id,
-    )
-    zone = unit.facility.time_zone
-    housed_here = Placement.objects.filter(
-        housing_unit=unit, ended_at__isnull=True, booking__released_at__isnull=True
-    ).values("booking_id")
-    open_here = kites_in_scope(actor).filter(booking__in=housed_here).exclude(status=Status.CLOSED)
-    emergent = open_here.filter(urgency=Urgency.EMERGENT).select_related("person")
-    due = (
-        Clock.objects.filter(
-            kite__in=open_here, met_at__isnull=True, due_at__lte=now + DOWNTIME_HORIZON
-        )
-        .select_related("kite__person")
-        .order_by("due_at", "pk")
-    )
-    emergent_kites = list(emergent.order_by("received_at", "pk"))
-    due_clocks = list(due)
-    facilities = actor.facilities.filter(pk=unit.facility_id)
-    record_read(
-        actor=actor,
-        action="downtime_packet.read",
-        facility=unit.facility,
-        records=[
-            f"kite:{pk}"
-            for pk in sorted({k.pk for k in emergent_kites} | {c.kite_id for c in due_clocks})
-        ],
-        fields=[field.name for field in fields(DowntimePacket)],
-    )
-    return DowntimePacket(
-        facility=unit.facility.name,
-        unit=unit.name,
-        printed_at=_local(now, zone),
-        covers_until=_local(now + DOWNTIME_HORIZON, zone),
-        emergent=tuple(
-            PacketItem(
-                number=kite.number,
-                resident_number=kite.person.resident_number,
-                name=_name(kite.person),
-                received_at=_local(kite.received_at, zone),
-            )
-            for kite in emergent_kites
-        ),
-        clocks_due=tuple(
-            PacketClock(
-                number=clock.kite.number,
-                resident_number=clock.kite.person.resident_number,
-                name=_name(clock.kite.person),
-                kind=clock.get_kind_display(),
-                due_at=_local(clock.due_at, zone),
-                overdue=clock.due_at < now,
-            )
-            for clock in due_clocks
-        ),
-        watches=tuple(notice for _pk, notice in _watches(facilities, booking__in=housed_here)),
-        checks=tuple(_welfare_checks(facilities, housing_unit=unit)),
-    )
-
-
-# ---- Rota and standard, for supervisors ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShiftView:
-    clinician: str
-    backup: str
-    starts_at: datetime
-    ends_at: datetime
-    on_now: bool
-
-
-@dataclass(frozen=True)
-class FacilityRota:
-    facility: str
-    time_zone: str
-    shifts: tuple[ShiftView, ...]
-
-
-def on_call_rota(*, actor: User, now: datetime) -> list[FacilityRota]:
-    """Each of the actor's facilities with its on-call shifts over the next two weeks."""
-    shifts = OnCallShift.objects.filter(
-        ends_at__gt=now, starts_at__lt=now + timedelta(days=ROTA_DAYS)
-    ).select_related("clinician", "backup")
-    facilities = actor.facilities.order_by("name").prefetch_related(
-        Prefetch("on_call", shifts.order_by("starts_at", "pk"))
-    )
-    return [
-        FacilityRota(
-            facility=facility.name,
-            time_zone=facility.time_zone,
-            shifts=tuple(
-                ShiftView(
-                    clinician=_staff_name(shift.clinician),
-                    backup=_staff_name(shift.backup),
-                    starts_at=_local(shift.starts_at, facility.time_zone),
-                    ends_at=_local(shift.ends_at, facility.time_zone),
-                    on_now=shift.starts_at <= now < shift.ends_at,
-                )
-                for shift in facility.on_call.all()
-            ),
-        )
-        for facility in facilities
-    ]
-
-
-def clinicians_in_scope(actor: User) -> QuerySet[User]:
-    return (
-        User.objects.filter(
-            role=Role.CLINICIAN, is_active=True, facilities__in=actor.facilities.all()
-        )
-        .distinct()
-        .order_by("username")
-    )
-
-
-@dataclass(frozen=True)
-class StandardView:
-    facility: str
-    published: bool
-    version: int | None
-    published_by: str
-    published_at: datetime | None
-    values: tuple[tuple[str, int], ...]
-    holidays: tuple[date, ...]
-
-
-def standards_in_force(*, actor: User) -> list[StandardView]:
-    """The standard in force at each of the actor's facilities, or the NCCHC defaults."""
-    views = []
-    for facility in actor.facilities.order_by("name"):
-        standard = current_standard(facility)
-        values = (
-            NCCHC_DEFAULTS
-            if standard is None
-            else {key: getattr(standard, key) for key in NCCHC_DEFAULTS}
-        )
-        views.append(
-            StandardView(
-                facility=facility.name,
-                published=standard is not None,
-                version=None if standard is None else standard.version,
-                published_by="" if standard is None else _staff_name(standard.published_by),
-                published_at=None
-                if standard is None
-                else _local(standard.published_at, facility.time_zone),
-                values=tuple((str(STANDARD_LABELS[key]), values[key]) for key in NCCHC_DEFAULTS),
-                holidays=()
-                if standard is None
-                else tuple(date.fromisoformat(day) for day in standard.holidays),
-            )
-        )
-    return views

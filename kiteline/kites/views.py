@@ -19,6 +19,10 @@ from kiteline.accounts.authz import acting_user, staff
 from kiteline.accounts.kiosk_services import screen_language
 from kiteline.accounts.models import Role, User
 from kiteline.accounts.navigation import may_open
+from kiteline.kites.downtime import (
+    downtime_packet,
+    housing_units,
+)
 from kiteline.kites.forms import (
     CloseForm,
     ContactForm,
@@ -31,24 +35,26 @@ from kiteline.kites.forms import (
     TriageForm,
     WatchForm,
 )
+from kiteline.kites.notice_selectors import (
+    custody_notices,
+    open_booking_for,
+    watch_for_action,
+    watch_list,
+    welfare_check_for_action,
+)
 from kiteline.kites.phrases import PhraseError, add_crisis_phrase, phrase_lists
+from kiteline.kites.rota_selectors import (
+    on_call_rota,
+    standards_in_force,
+)
 from kiteline.kites.selectors import (
     alert_for_action,
-    custody_notices,
-    downtime_packet,
-    housing_units,
     kite_for_action,
     kite_page,
     kite_receipt,
     my_alerts,
-    on_call_rota,
-    open_booking_for,
     signal_for_action,
-    standards_in_force,
     triage_queue,
-    watch_for_action,
-    watch_list,
-    welfare_check_for_action,
 )
 from kiteline.kites.services import (
     KiteError,

@@ -22,7 +22,7 @@ from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Booking, Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.models import CrisisSignal, Kite, WelfareCheck
-from kiteline.kites.selectors import (
+from kiteline.kites.notice_selectors import (
     CustodyNotices,
     WatchNotice,
     WelfareCheckNotice,
