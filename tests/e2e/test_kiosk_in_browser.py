@@ -8,6 +8,7 @@ from kiteline.accounts.kiosk_services import issue_pin
 from kiteline.accounts.models import Role, User
 from kiteline.facilities.models import Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person
+from tests.e2e.steps import register_kiosk
 
 # Short, so the test sees the idle sign-out; the live server's thread reads the same
 # settings object, and the page hands the value to the script in a data attribute.
@@ -40,13 +41,7 @@ def test_a_spanish_speaker_signs_in_at_a_new_kiosk_and_is_signed_out_when_idle(
     temporary_pin = issue_pin(actor=nurse, person=person)
 
     # The supervisor registers the device they are using.
-    page.goto(f"{live_server.url}/kiosk/register/")
-    page.get_by_label("Username").fill("test-supervisor")
-    page.get_by_label("Password").fill("a-test-password")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Kiosk name").fill("A Pod dayroom")
-    page.get_by_label("Facility").select_option(label="North Test Jail")
-    page.get_by_role("button", name="Register").click()
+    register_kiosk(page, live_server.url, "test-supervisor", "North Test Jail")
 
     # The device now shows the kiosk sign-in, and nobody is signed in.
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

@@ -9,6 +9,7 @@ from kiteline.accounts.models import Role, User
 from kiteline.facilities.models import Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.models import Kite, Status
+from tests.e2e.steps import register_kiosk
 
 
 def test_a_resident_asks_for_therapy_and_sees_it_waiting_with_a_time(
@@ -36,13 +37,7 @@ def test_a_resident_asks_for_therapy_and_sees_it_waiting_with_a_time(
     temporary_pin = issue_pin(actor=nurse, person=person)
 
     # The supervisor makes this browser a kiosk, as in test_kiosk_in_browser.
-    page.goto(f"{live_server.url}/kiosk/register/")
-    page.get_by_label("Username").fill("test-supervisor")
-    page.get_by_label("Password").fill("a-test-password")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Kiosk name").fill("A Pod dayroom")
-    page.get_by_label("Facility").select_option(label="North Test Jail")
-    page.get_by_role("button", name="Register").click()
+    register_kiosk(page, live_server.url, "test-supervisor", "North Test Jail")
 
     # The resident signs in and replaces the slip's PIN with their own.
     page.get_by_label("Your resident number").fill("R0000001")

@@ -13,15 +13,7 @@ from kiteline.facilities.models import Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.models import Kite
 from kiteline.kites.standards import schedule_on_call
-
-PASSWORD = "a-test-password"
-
-
-def staff_sign_in(page: Page, url: str, username: str) -> None:
-    page.goto(url)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+from tests.e2e.steps import PASSWORD, register_kiosk, staff_sign_in
 
 
 def test_a_request_asked_at_the_kiosk_is_triaged_seen_and_answered(
@@ -56,10 +48,7 @@ def test_a_request_asked_at_the_kiosk_is_triaged_seen_and_answered(
 
     # At the kiosk: registered by the supervisor, then the resident signs in and asks.
     kiosk = page
-    staff_sign_in(kiosk, f"{live_server.url}/kiosk/register/", "test-supervisor")
-    kiosk.get_by_label("Kiosk name").fill("A Pod dayroom")
-    kiosk.get_by_label("Facility").select_option(label="North Test Jail")
-    kiosk.get_by_role("button", name="Register").click()
+    register_kiosk(kiosk, live_server.url, "test-supervisor", "North Test Jail")
     kiosk.get_by_label("Your resident number").fill("R0000001")
     kiosk.get_by_label("Your PIN").fill(pin)
     kiosk.get_by_role("button", name="Sign in").click()
@@ -146,10 +135,7 @@ def test_crisis_words_at_the_kiosk_reach_the_on_call_clinician_and_custody_at_on
     pin = issue_pin(actor=nurse, person=person)
 
     kiosk = page
-    staff_sign_in(kiosk, f"{live_server.url}/kiosk/register/", "test-supervisor")
-    kiosk.get_by_label("Kiosk name").fill("A Pod dayroom")
-    kiosk.get_by_label("Facility").select_option(label="North Test Jail")
-    kiosk.get_by_role("button", name="Register").click()
+    register_kiosk(kiosk, live_server.url, "test-supervisor", "North Test Jail")
     # The sign-in screen is in English until the resident is known; then, Spanish.
     kiosk.get_by_label("Your resident number").fill("R0000001")
     kiosk.get_by_label("Your PIN").fill(pin)
