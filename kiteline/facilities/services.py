@@ -14,6 +14,7 @@ from django.utils import timezone
 from kiteline.accounts.models import User
 from kiteline.audit.recording import lock_chains, record_event
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement, Sex
+from kiteline.facilities.signals import booking_released, booking_transferred
 
 # Clocks on a jail management system and on this server never agree exactly.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -265,6 +266,9 @@ def transfer_person(
         "roster.transfer_out", actor=actor, booking=booking, placements=placements, facility=sending
     )
     _record("roster.transfer_in", actor=actor, booking=booking, placements=placements)
+    booking_transferred.send(
+        sender=Booking, booking=booking, sending=sending, receiving=booking.facility, at=at
+    )
     return placements[1]
 
 
@@ -284,4 +288,5 @@ def release_person(*, actor: User | None, booking: Booking, at: datetime) -> Boo
     booking.released_at = at
     booking.save(update_fields=["released_at"])
     _record("roster.release", actor=actor, booking=booking, placements=(current,))
+    booking_released.send(sender=Booking, booking=booking)
     return booking

@@ -23,6 +23,7 @@ from kiteline.facilities.selectors import read_chain
 from kiteline.kites.clocks import ClockStatus, clock_state
 from kiteline.kites.models import (
     Alert,
+    Breach,
     Clock,
     CrisisSignal,
     FacilityStandard,
@@ -112,13 +113,24 @@ class ClockView:
 
 
 def clock_view(clock: Clock, now: datetime, zone: str) -> ClockView:
-    state = clock_state(clock.due_at, clock.met_at, now, WARN_BEFORE)
+    """How a clock stands; fetch clocks with `select_related("breach")`."""
+    status = clock_state(clock.due_at, clock.met_at, now, WARN_BEFORE).status
+    # A recorded breach stands even when a later entry says the deadline was met (I5).
+    if status == ClockStatus.MET_ON_TIME and _has_breach(clock):
+        status = ClockStatus.MET_LATE
     return ClockView(
         kind=clock.get_kind_display(),
         due_at=local_time(clock.due_at, zone),
         met_at=local_time_or_none(clock.met_at, zone),
-        status=state.status,
+        status=status,
     )
+
+
+def _has_breach(clock: Clock) -> bool:
+    try:
+        return clock.breach is not None
+    except Breach.DoesNotExist:
+        return False
 
 
 # ---- The triage queue ------------------------------------------------------------------
@@ -184,7 +196,9 @@ def _open_kites_by_urgency(actor: User) -> QuerySet[Kite]:
 def triage_queue(*, actor: User, now: datetime, page_number: str | int = 1) -> QueuePage:
     """One page of the open kites; the same few queries however long the queue is."""
     kites = _open_kites_by_urgency(actor).select_related("person", "facility")
-    kites = kites.prefetch_related(Prefetch("clocks", Clock.objects.order_by("due_at", "pk")))
+    kites = kites.prefetch_related(
+        Prefetch("clocks", Clock.objects.select_related("breach").order_by("due_at", "pk"))
+    )
     paginator = Paginator(kites, QUEUE_PAGE_SIZE)
     page = paginator.get_page(page_number)
     shown: list[Kite] = list(page.object_list)
@@ -460,7 +474,10 @@ def kite_page(*, actor: User, kite_id: int, now: datetime) -> KiteDetail:
         closed_at=local_time_or_none(kite.closed_at, zone),
         close_code=kite.get_close_code_display(),
         linked_to=None if kite.linked_to is None else _kite_ref(kite.linked_to, zone),
-        clocks=tuple(clock_view(clock, now, zone) for clock in kite.clocks.order_by("due_at")),
+        clocks=tuple(
+            clock_view(clock, now, zone)
+            for clock in kite.clocks.select_related("breach").order_by("due_at")
+        ),
         signals=tuple(_signal_view(signal, kite.text, zone) for signal in signals),
         alerts=tuple(_alert_view(alert, zone) for alert in alerts),
         other_kites=tuple(_kite_ref(other, zone) for other in others),

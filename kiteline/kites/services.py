@@ -80,6 +80,8 @@ class Receipt:
 
 
 def _audit(action: str, *, actor: User | None, kite: Kite, **detail: object) -> None:
+    """Detail names fields and records, never their values: an urgency, a topic or an
+    outcome is clinical, and the audit log keeps what it is given forever (I7)."""
     record_event(
         actor=actor,
         action=action,
@@ -110,6 +112,10 @@ def submit_kite(*, actor: User, topic: str, text: str = "", idempotency_key: str
     """
     if not actor.is_resident or actor.person is None:
         raise KiteError("Only a resident can send their own request.")
+    if not topic and text.strip():
+        # Words without a topic are still a request: they may be the only way someone
+        # who cannot find the right button says they are in danger (I2).
+        topic = Topic.OTHER
     if topic not in Topic.values:
         raise KiteError("Choose what the request is about.")
     person = actor.person
@@ -247,7 +253,7 @@ def _receive(
         kite=kite, kind=ClockKind.TRIAGE, due_at=clocks.triage_due(rules, received_at)
     )
     signals = _crisis_signals(kite)
-    _audit("kite.receive", actor=actor, kite=kite, channel=channel, topic=topic)
+    _audit("kite.receive", actor=actor, kite=kite, fields=["channel", "topic", "text"])
     if signals:
         _raise_to_emergent(kite, actor=actor)
     return kite
@@ -307,7 +313,7 @@ def _raise_to_emergent(kite: Kite, *, actor: User | None) -> None:
             kite=kite,
             created_at=now,
         )
-    _audit("kite.emergent", actor=actor, kite=kite, alert=alert.pk, level=alert.level)
+    _audit("kite.alert", actor=actor, kite=kite, alert=alert.pk, level=alert.level)
 
 
 def _meet(clock: Clock, at: datetime) -> None:
@@ -374,6 +380,10 @@ def triage_kite(
         raise KiteError("A crisis signal made this request emergent; triage cannot lower it.")
     if route != Route.MENTAL_HEALTH and not route_reason.strip():
         raise KiteError("Say why the request goes to another service.")
+    if Urgency.EMERGENT in (kite.urgency, urgency) and route != Route.MENTAL_HEALTH:
+        raise KiteError(
+            "An emergent request stays with mental health until someone sees the resident."
+        )
     now = timezone.now()
     kite.urgency, kite.symptom_described, kite.route = urgency, symptom_described, route
     kite.route_reason = route_reason.strip()
@@ -406,9 +416,7 @@ def triage_kite(
         "kite.triage",
         actor=actor,
         kite=kite,
-        urgency=urgency,
-        symptom_described=symptom_described,
-        route=route,
+        fields=["urgency", "symptom_described", "route", "route_reason"],
     )
     return kite
 
@@ -440,7 +448,13 @@ def record_contact(
     kite.save()
     for clock in kite.clocks.filter(met_at__isnull=True):
         _meet(clock, seen_at)
-    _audit("kite.contact", actor=actor, kite=kite, outcome=outcome, place=place)
+    _settle_alerts(kite, actor=actor, at=now)
+    _audit(
+        "kite.contact",
+        actor=actor,
+        kite=kite,
+        fields=["seen_at", "contact_place", "contact_note", "outcome"],
+    )
     return kite
 
 
@@ -456,12 +470,48 @@ def close_kite(*, actor: User, kite: Kite, close_code: str) -> Kite:
         raise KiteError(f"Request {kite.number} is already closed.")
     if close_code not in CloseCode.values:
         raise KiteError("Choose why the request is closed without a visit.")
+    if close_code == CloseCode.RELEASED and kite.booking.released_at is None:
+        raise KiteError("The resident is still in custody.")
     if kite.urgency == Urgency.EMERGENT and close_code != CloseCode.RELEASED:
         raise KiteError("An emergent request is closed only by seeing the resident.")
-    kite.status, kite.closed_at, kite.close_code = Status.CLOSED, timezone.now(), close_code
-    kite.save(update_fields=["status", "closed_at", "close_code"])
-    _audit("kite.close", actor=actor, kite=kite, close_code=close_code)
+    if close_code == CloseCode.DUPLICATE and (
+        kite.linked_to is None or kite.linked_to.close_code == CloseCode.DUPLICATE
+    ):
+        raise KiteError("Link the request it repeats first; that one must stay open or answered.")
+    _close(kite, close_code=close_code, actor=actor)
     return kite
+
+
+def _close(kite: Kite, *, close_code: str, actor: User | None) -> None:
+    """Closing answers the request: its clocks stop now (a late one is recorded as a breach)
+    and nobody is alerted about it any more."""
+    now = timezone.now()
+    kite.status, kite.closed_at, kite.close_code = Status.CLOSED, now, close_code
+    kite.save(update_fields=["status", "closed_at", "close_code"])
+    for clock in kite.clocks.filter(met_at__isnull=True):
+        _meet(clock, now)
+    _settle_alerts(kite, actor=actor, at=now)
+    _audit("kite.close", actor=actor, kite=kite, fields=["close_code"])
+
+
+def _settle_alerts(kite: Kite, *, actor: User | None, at: datetime) -> None:
+    """The kite is answered: its open alerts stop escalating, acknowledged by whoever
+    answered it."""
+    Alert.objects.filter(kite=kite, acknowledged_at__isnull=True).update(
+        acknowledged_at=at, acknowledged_by=actor
+    )
+
+
+@transaction.atomic
+def close_on_release(*, booking: Booking) -> list[Kite]:
+    """When a resident is released, their open requests close as released (a system act)."""
+    closed = []
+    for kite in Kite.objects.select_for_update(of=("self",)).filter(
+        booking=booking, status__in=[Status.RECEIVED, Status.TRIAGED]
+    ):
+        _close(kite, close_code=CloseCode.RELEASED, actor=None)
+        closed.append(kite)
+    return closed
 
 
 @transaction.atomic
@@ -471,6 +521,8 @@ def link_kites(*, actor: User, kite: Kite, same_matter_as: Kite) -> Kite:
     _check_staff(actor, TRIAGERS, "link requests", kite)
     if same_matter_as.person_id != kite.person_id or same_matter_as.pk == kite.pk:
         raise KiteError("Only two requests of the same resident can be linked.")
+    if Kite.objects.filter(pk=same_matter_as.pk, linked_to=kite).exists():
+        raise KiteError("That request is already linked to this one.")
     kite.linked_to = same_matter_as
     kite.save(update_fields=["linked_to"])
     _audit("kite.link", actor=actor, kite=kite, linked_to=same_matter_as.pk)

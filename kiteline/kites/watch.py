@@ -63,7 +63,7 @@ def set_watch(*, actor: User, booking: Booking, level: str, check_minutes: int) 
         facility=booking.facility,
         person=booking.person,
         subjects=[f"watch:{watch.pk}", f"booking:{booking.pk}"],
-        detail={"level": level, "check_minutes": check_minutes},
+        detail={"fields": ["level", "check_minutes"]},
     )
     return watch
 

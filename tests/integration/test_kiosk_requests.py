@@ -433,7 +433,6 @@ def test_an_answered_request_shows_the_answer_then_where_to_get_help(
     [
         (CloseCode.WITHDRAWN, "You took this request back."),
         (CloseCode.ANSWERED_IN_WRITING, "Staff answered you on paper."),
-        (CloseCode.DUPLICATE, "This is the same as another request of yours."),
     ],
 )
 def test_a_request_closed_without_a_visit_says_why_and_where_to_get_help(

@@ -7,7 +7,12 @@ from django.utils import timezone
 
 from kiteline.accounts.models import Role, User
 from kiteline.facilities.models import Booking, Facility, HousingUnit
-from kiteline.facilities.services import PersonDetails, book_person, transfer_person
+from kiteline.facilities.services import (
+    PersonDetails,
+    book_person,
+    release_person,
+    transfer_person,
+)
 from kiteline.kites.models import (
     Alert,
     Breach,
@@ -23,6 +28,7 @@ from kiteline.kites.services import (
     KiteError,
     acknowledge_alert,
     close_kite,
+    link_kites,
     record_contact,
     record_paper_kite,
     submit_kite,
@@ -217,7 +223,7 @@ def test_a_breach_is_recorded_by_the_sweep_and_survives_a_late_triage(
     assert sweep(timezone.now()).breaches == 0
 
 
-def test_a_breach_before_a_transfer_stays_with_the_sending_facility(
+def test_a_transfer_carries_open_requests_and_leaves_earlier_breaches_behind(
     booking: Booking, nurse: User, south_unit: HousingUnit
 ) -> None:
     kite = record_paper_kite(
@@ -229,10 +235,9 @@ def test_a_breach_before_a_transfer_stays_with_the_sending_facility(
         received_at=timezone.now() - timedelta(hours=30),
         backdate_reason="late",
     ).kite
-    sweep(timezone.now())
     transfer_person(actor=None, booking=booking, to_unit=south_unit, at=timezone.now())
     assert Breach.objects.get().facility.code == "north"
-    assert Kite.objects.get(pk=kite.pk).facility.code == "north"
+    assert Kite.objects.get(pk=kite.pk).facility.code == "south"
 
 
 def test_an_unacknowledged_alert_escalates_to_the_backup_then_the_supervisors(
@@ -337,3 +342,103 @@ def test_a_kite_keeps_the_standard_that_set_its_deadlines(
     assert kite.standard is not None
     assert kite.standard.version == 1
     assert kite.clocks.get().due_at == kite.received_at + timedelta(hours=12)
+
+
+def test_a_transfer_hands_an_open_alert_and_welfare_check_to_the_receiving_facility(
+    resident: User, clinician: User, facility: Facility, south_unit: HousingUnit
+) -> None:
+    kite = submit_kite(actor=resident, topic="crisis").kite
+    south_clinician = staff(Role.CLINICIAN, south_unit.facility, "south-clinician")
+    schedule_on_call(
+        actor=staff(Role.SUPERVISOR, south_unit.facility, "south-boss"),
+        facility=south_unit.facility,
+        clinician=south_clinician,
+        starts_at=timezone.now() - timedelta(hours=1),
+        ends_at=timezone.now() + timedelta(hours=8),
+    )
+    transfer_person(actor=None, booking=kite.booking, to_unit=south_unit, at=timezone.now())
+    live = kite.alerts.get(escalated_at__isnull=True)
+    assert (live.facility, live.recipient) == (south_unit.facility, south_clinician)
+    check = WelfareCheck.objects.get()
+    assert (check.facility, check.housing_unit) == (south_unit.facility, south_unit)
+
+
+def test_triage_cannot_route_an_emergent_request_away_from_mental_health(
+    resident: User, nurse: User
+) -> None:
+    crisis = submit_kite(actor=resident, topic="crisis").kite
+    with pytest.raises(KiteError, match="stays with mental health"):
+        triage_kite(
+            actor=nurse,
+            kite=crisis,
+            urgency="emergent",
+            symptom_described=True,
+            route=Route.CUSTODY,
+            route_reason="cell move",
+        )
+    other = submit_kite(actor=resident, topic="other", text="help").kite
+    with pytest.raises(KiteError, match="stays with mental health"):
+        triage_kite(
+            actor=nurse,
+            kite=other,
+            urgency="emergent",
+            symptom_described=True,
+            route=Route.MEDICAL,
+            route_reason="x",
+        )
+    assert Kite.objects.get(pk=crisis.pk).status == Status.RECEIVED
+
+
+def test_words_without_a_topic_are_still_received_and_a_crisis_in_them_counts(
+    resident: User,
+) -> None:
+    kite = submit_kite(actor=resident, topic="", text="I want to kill myself").kite
+    assert (kite.topic, kite.urgency) == ("other", "emergent")
+    with pytest.raises(KiteError, match="Choose what"):
+        submit_kite(actor=resident, topic="", text="   ")
+
+
+def test_closing_a_request_stops_its_clocks_so_the_sweep_records_no_breach_later(
+    resident: User, nurse: User
+) -> None:
+    kite = submit_kite(actor=resident, topic="talk").kite
+    close_kite(actor=nurse, kite=kite, close_code="withdrawn")
+    assert sweep(timezone.now() + timedelta(days=3)).breaches == 0
+    assert not kite.clocks.filter(met_at__isnull=True).exists()
+
+
+def test_released_is_only_for_someone_released_and_a_release_closes_open_requests(
+    resident: User, nurse: User, booking: Booking
+) -> None:
+    kite = submit_kite(actor=resident, topic="crisis").kite
+    with pytest.raises(KiteError, match="still in custody"):
+        close_kite(actor=nurse, kite=kite, close_code="released")
+    release_person(actor=None, booking=booking, at=timezone.now())
+    closed = Kite.objects.get(pk=kite.pk)
+    assert (closed.status, closed.close_code) == (Status.CLOSED, "released")
+    assert not closed.alerts.filter(acknowledged_at__isnull=True).exists()
+    assert sweep(timezone.now() + timedelta(days=3)).escalations == 0
+
+
+def test_seeing_the_resident_settles_the_alerts(resident: User, clinician: User) -> None:
+    kite = submit_kite(actor=resident, topic="crisis").kite
+    record_contact(
+        actor=clinician,
+        kite=kite,
+        seen_at=timezone.now(),
+        place="cell_front",
+        note="ok",
+        outcome=Outcome.REFERRED_EVALUATION,
+    )
+    assert sweep(timezone.now() + timedelta(hours=2)).escalations == 0
+
+
+def test_a_duplicate_must_name_the_open_request_it_repeats(resident: User, nurse: User) -> None:
+    first = submit_kite(actor=resident, topic="talk", text="one").kite
+    second = submit_kite(actor=resident, topic="talk", text="two").kite
+    with pytest.raises(KiteError, match="Link the request"):
+        close_kite(actor=nurse, kite=second, close_code="duplicate")
+    link_kites(actor=nurse, kite=second, same_matter_as=first)
+    with pytest.raises(KiteError, match="already linked"):
+        link_kites(actor=nurse, kite=first, same_matter_as=second)
+    assert close_kite(actor=nurse, kite=second, close_code="duplicate").status == Status.CLOSED

@@ -53,7 +53,7 @@ def test_a_clinician_sets_a_watch_and_it_is_audited(clinician: User, booking: Bo
     assert (watch.level, watch.check_minutes, watch.set_by) == ("close", 15, clinician)
     event = AuditEvent.objects.get(action="watch.set")
     assert event.subjects == [f"watch:{watch.pk}", f"booking:{booking.pk}"]
-    assert event.detail == {"level": "close", "check_minutes": 15}
+    assert event.detail == {"fields": ["level", "check_minutes"]}
     assert event.person_id == booking.person_id
     assert event.chain == "north"
 
