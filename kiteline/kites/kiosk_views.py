@@ -34,16 +34,19 @@ from kiteline.kites.resident_selectors import (
 )
 from kiteline.kites.services import KiteError, submit_kite
 
-TEXT_MAX_LENGTH = 2000
+# Long enough for anything typed at a kiosk: words refused for length could be a crisis.
+TEXT_MAX_LENGTH = 10_000
 # The form's idempotency key: a uuid4 in hex, made when the form is shown (I1).
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 CHOOSE_TOPIC = gettext_lazy("Choose what your request is about.")
 
 
 class AskForm(forms.Form):
+    # Words alone are enough: the service files them as "something else" (I2).
     topic = forms.ChoiceField(
         choices=Topic.choices,
-        error_messages={"required": CHOOSE_TOPIC, "invalid_choice": CHOOSE_TOPIC},
+        required=False,
+        error_messages={"invalid_choice": CHOOSE_TOPIC},
     )
     text = forms.CharField(
         required=False,
@@ -51,6 +54,12 @@ class AskForm(forms.Form):
         error_messages={"max_length": gettext_lazy("Your words are too long. Write less.")},
     )
     key = forms.RegexField(regex=KEY_PATTERN)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("topic") and not (data.get("text") or "").strip():
+            self.add_error("topic", CHOOSE_TOPIC)
+        return data
 
 
 def _person(request: HttpRequest) -> Person:

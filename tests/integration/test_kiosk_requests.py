@@ -211,15 +211,25 @@ def test_another_resident_cannot_open_the_receipt_or_the_request(
     assert reads() == []
 
 
-def test_a_request_without_a_topic_is_not_sent_and_keeps_its_key(rosa_kiosk: Client) -> None:
-    key = form_key(rosa_kiosk)
+def test_words_without_a_topic_are_sent_and_a_crisis_in_them_shows_what_to_do(
+    rosa_kiosk: Client,
+) -> None:
     response = rosa_kiosk.post(
-        "/kiosk/requests/new/", {"text": "my words stay", "key": key, "topic": ""}
+        "/kiosk/requests/new/",
+        {"text": "ya no quiero vivir", "key": form_key(rosa_kiosk), "topic": ""},
+        follow=True,
     )
+    kite = Kite.objects.get()
+    assert (kite.topic, kite.urgency) == ("other", "emergent")
+    assert 'role="alert"' in response.text
+
+
+def test_an_empty_form_is_not_sent_and_keeps_its_key(rosa_kiosk: Client) -> None:
+    key = form_key(rosa_kiosk)
+    response = rosa_kiosk.post("/kiosk/requests/new/", {"text": "  ", "key": key, "topic": ""})
     assert response.status_code == 200
     assert "Choose what your request is about." in text_of(response)
     assert f'value="{key}"' in response.text
-    assert "my words stay" in response.text
     assert not Kite.objects.exists()
 
 
