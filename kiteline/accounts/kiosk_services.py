@@ -23,12 +23,11 @@ from django.utils.translation import gettext_lazy
 
 from kiteline.accounts import pins
 from kiteline.accounts.kiosks import hash_token
-from kiteline.accounts.models import Kiosk, KioskPinTries, ResidentPin, Role, User
+from kiteline.accounts.models import HEALTH_ROLES, Kiosk, KioskPinTries, ResidentPin, Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Facility, Person
 
 # Who may issue and reset PINs; the PIN slip page's access rule is made from this too.
-PIN_ISSUERS = frozenset({Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR})
 
 
 class KioskError(ValueError):
@@ -118,7 +117,7 @@ def issue_pin(*, actor: User, person: Person) -> str:
     Creates the resident's account the first time. The resident must choose their own PIN
     at first use. The plain PIN is returned once and never stored.
     """
-    if not actor.is_staff_member or actor.role not in PIN_ISSUERS:
+    if not actor.is_staff_member or actor.role not in HEALTH_ROLES:
         raise PinError("Only a nurse, a clinician or a supervisor can issue a PIN.")
     booking = (
         Booking.objects.filter(

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_POST
 
 from kiteline.accounts import kiosk_services
 from kiteline.accounts.authz import acting_user, kiosk_device, resident, staff
-from kiteline.accounts.kiosk_services import PIN_ISSUERS, KioskError, PinError, SignInResult
+from kiteline.accounts.kiosk_services import KioskError, PinError, SignInResult
 from kiteline.accounts.kiosks import KIOSK_COOKIE, current_kiosk
-from kiteline.accounts.models import Role, User
+from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.accounts.pins import PIN_MAX_DIGITS
 from kiteline.accounts.selectors import kiosks_in_scope, must_choose_pin
 from kiteline.audit.recording import record_read
@@ -276,7 +276,7 @@ def _record_confirm_read(actor: User, person: Person) -> None:
     )
 
 
-@staff(*PIN_ISSUERS)
+@staff(*HEALTH_ROLES)
 def pin_slip(request: HttpRequest, resident_number: str) -> HttpResponse:
     """GET asks to confirm; POST issues or resets the PIN and shows the slip to print.
 

@@ -16,6 +16,8 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
+# Staff who work with clinical records: they enter and triage requests and issue PINs.
+HEALTH_ROLES = frozenset({Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR})
 
 
 class User(AbstractUser):

@@ -17,7 +17,7 @@ from ninja.errors import HttpError
 from ninja.params import HeaderEx, P
 
 from kiteline.accounts.authz import acting_user
-from kiteline.accounts.models import Role, User
+from kiteline.accounts.models import HEALTH_ROLES, User
 from kiteline.api.auth import ResidentSession, residents, roles
 from kiteline.api.kite_schemas import (
     ErrorOut,
@@ -39,7 +39,6 @@ from kiteline.kites.selectors import (
 )
 from kiteline.kites.services import KeyReused, KiteError, Receipt, record_paper_kite, submit_kite
 
-HEALTH_STAFF = (Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR)
 KITE_NUMBER = re.compile(r"K(\d{1,18})")
 
 router = Router(tags=["kites"])
@@ -86,7 +85,7 @@ def _receipt(kite: Kite) -> KiteReceiptOut:
 @router.post(
     "/kites",
     response={201: KiteReceiptOut, 200: KiteReceiptOut, 400: ErrorOut, 409: ErrorOut},
-    auth=[*roles(*HEALTH_STAFF), ResidentSession()],
+    auth=[*roles(*HEALTH_ROLES), ResidentSession()],
 )
 def send_kite(
     request: HttpRequest, payload: KiteIn, idempotency_key: IdempotencyKey
@@ -108,7 +107,7 @@ def send_kite(
     return Status(201 if receipt.created else 200, _receipt(receipt.kite))
 
 
-@router.get("/kites", response=KitePageOut, auth=roles(*HEALTH_STAFF))
+@router.get("/kites", response=KitePageOut, auth=roles(*HEALTH_ROLES))
 def queue(request: HttpRequest, page: int = 1) -> QueuePage:
     """The triage queue of the caller's facilities, a page at a time: open kites, emergent
     first, then urgent, then the rest, each by its nearest deadline."""
@@ -122,7 +121,7 @@ def my_kites(request: HttpRequest) -> ResidentKitesOut:
     return ResidentKitesOut(rows=[ResidentKiteOut.of(item) for item in items])
 
 
-@router.get("/kites/{number}", response=KiteOut, auth=roles(*HEALTH_STAFF))
+@router.get("/kites/{number}", response=KiteOut, auth=roles(*HEALTH_ROLES))
 def kite(request: HttpRequest, number: str) -> KiteDetail:
     """One kite as its page shows it; 404 for a kite not at the caller's facilities."""
     found = KITE_NUMBER.fullmatch(number)

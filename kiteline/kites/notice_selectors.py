@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
-from kiteline.accounts.models import User
+from kiteline.accounts.models import HEALTH_ROLES, User
 from kiteline.audit.recording import record_read
 from kiteline.facilities.models import Booking, Facility, Placement
 from kiteline.facilities.selectors import read_chain
@@ -16,7 +16,6 @@ from kiteline.kites.models import (
     WelfareCheck,
 )
 from kiteline.kites.selectors import (
-    HEALTH_ROLES,
     local_time,
     watch_level_label,
 )

@@ -16,7 +16,7 @@ from django.db.models import Case, F, OuterRef, Prefetch, Q, QuerySet, Subquery,
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
-from kiteline.accounts.models import Role, User
+from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.audit.recording import record_read
 from kiteline.facilities.models import Booking, Person
 from kiteline.facilities.selectors import read_chain
@@ -37,7 +37,6 @@ from kiteline.kites.standards import clock_standard
 from kiteline.kites.sweep import WARN_BEFORE
 from kiteline.kites.watch import WatchLevel
 
-HEALTH_ROLES = frozenset({Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR})
 QUEUE_PAGE_SIZE = 25
 ALERT_LEVELS = {0: _("On call"), 1: _("Backup"), 2: _("Supervisors")}
 CONTACT_PLACE_LABELS = {

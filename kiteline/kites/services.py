@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kiteline.accounts.models import Role, User
+from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Person
 from kiteline.kites import clocks
@@ -46,7 +46,6 @@ from kiteline.kites.standards import (
 # than this needs a reason.
 BACKDATE_GRACE = timedelta(minutes=15)
 CLOCK_SKEW = timedelta(minutes=5)
-TRIAGERS = frozenset({Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR})
 CLINICIANS = frozenset({Role.CLINICIAN})
 
 
@@ -183,7 +182,7 @@ def record_paper_kite(
     """A request received on paper, by voice, from family, a staff referral or a court order,
     entered by staff. It then follows the same path as a kiosk request, and the same
     idempotency key for the same person returns the kite already entered (I1)."""
-    if not actor.is_staff_member or actor.role not in TRIAGERS:
+    if not actor.is_staff_member or actor.role not in HEALTH_ROLES:
         raise KiteError("Only a nurse, a clinician or a supervisor can enter a request.")
     if channel not in Channel.values or channel == Channel.KIOSK:
         raise KiteError("Choose how the request was received.")
@@ -371,7 +370,7 @@ def triage_kite(
     """Record triage: urgency, whether a clinical symptom is described (which starts the
     face-to-face clock, counted from receipt), and where the request goes."""
     kite = _lock(kite)
-    _check_staff(actor, TRIAGERS, "triage requests", kite)
+    _check_staff(actor, HEALTH_ROLES, "triage requests", kite)
     if kite.status != Status.RECEIVED:
         raise KiteError(f"Request {kite.number} was already triaged.")
     if urgency not in Urgency.values or route not in Route.values:
@@ -465,7 +464,7 @@ CONTACT_PLACES = ("confidential_room", "cell_front", "clinic", "telehealth")
 def close_kite(*, actor: User, kite: Kite, close_code: str) -> Kite:
     """Close a request without the resident being seen, with the code that says why."""
     kite = _lock(kite)
-    _check_staff(actor, TRIAGERS, "close requests", kite)
+    _check_staff(actor, HEALTH_ROLES, "close requests", kite)
     if kite.status == Status.CLOSED:
         raise KiteError(f"Request {kite.number} is already closed.")
     if close_code not in CloseCode.values:
@@ -518,7 +517,7 @@ def close_on_release(*, booking: Booking) -> list[Kite]:
 def link_kites(*, actor: User, kite: Kite, same_matter_as: Kite) -> Kite:
     """Mark a repeat request about the same matter; both stay on record with their clocks."""
     kite = _lock(kite)
-    _check_staff(actor, TRIAGERS, "link requests", kite)
+    _check_staff(actor, HEALTH_ROLES, "link requests", kite)
     if same_matter_as.person_id != kite.person_id or same_matter_as.pk == kite.pk:
         raise KiteError("Only two requests of the same resident can be linked.")
     if Kite.objects.filter(pk=same_matter_as.pk, linked_to=kite).exists():

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kiteline.accounts.authz import acting_user, staff
 from kiteline.accounts.kiosk_services import screen_language
-from kiteline.accounts.models import Role, User
+from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.accounts.navigation import may_open
 from kiteline.kites.downtime import (
     downtime_packet,
@@ -69,7 +69,6 @@ from kiteline.kites.services import (
 from kiteline.kites.standards import StandardError, publish_standard, schedule_on_call
 from kiteline.kites.watch import WatchError, clear_watch, complete_welfare_check, set_watch
 
-HEALTH = (Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR)
 REFUSALS = (KiteError, WatchError, StandardError)
 
 
@@ -106,7 +105,7 @@ def _allowed(actor: User, **urls: str) -> dict[str, bool]:
 # ---- Pages -----------------------------------------------------------------------------
 
 
-@staff(*HEALTH)
+@staff(*HEALTH_ROLES)
 def queue(request: HttpRequest) -> HttpResponse:
     page = triage_queue(
         actor=acting_user(request), now=timezone.now(), page_number=request.GET.get("page", 1)
@@ -114,7 +113,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "kites/queue.html", {"page": page})
 
 
-@staff(*HEALTH)
+@staff(*HEALTH_ROLES)
 def new(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
     initial = {"resident_number": request.GET.get("resident", ""), "request_key": uuid4().hex}
@@ -139,7 +138,7 @@ def new(request: HttpRequest) -> HttpResponse:
     return render(request, "kites/new.html", {"form": form})
 
 
-@staff(*HEALTH)
+@staff(*HEALTH_ROLES)
 def receipt(request: HttpRequest, kite_id: int) -> HttpResponse:
     slip = kite_receipt(actor=acting_user(request), kite_id=kite_id)
     language = screen_language(slip.language)
@@ -151,7 +150,7 @@ def receipt(request: HttpRequest, kite_id: int) -> HttpResponse:
     return render(request, "kites/receipt.html", context)
 
 
-@staff(*HEALTH)
+@staff(*HEALTH_ROLES)
 def detail(request: HttpRequest, kite_id: int) -> HttpResponse:
     actor = acting_user(request)
     kite = kite_page(actor=actor, kite_id=kite_id, now=timezone.now())
@@ -195,7 +194,7 @@ def custody(request: HttpRequest) -> HttpResponse:
     return render(request, "kites/custody.html", context)
 
 
-@staff(*HEALTH)
+@staff(*HEALTH_ROLES)
 def watches(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
     context = {
@@ -206,7 +205,7 @@ def watches(request: HttpRequest) -> HttpResponse:
     return render(request, "kites/watch.html", context)
 
 
-@staff(*HEALTH)
+@staff(*HEALTH_ROLES)
 def downtime(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
     unit = request.GET.get("unit")
@@ -290,7 +289,7 @@ def phrases(request: HttpRequest) -> HttpResponse:
 # ---- Actions: POST, call the service, go back ------------------------------------------
 
 
-@staff(*HEALTH)
+@staff(*HEALTH_ROLES)
 @require_POST
 def triage(request: HttpRequest, kite_id: int) -> HttpResponse:
     actor = acting_user(request)
@@ -315,7 +314,7 @@ def triage(request: HttpRequest, kite_id: int) -> HttpResponse:
     return redirect("kite-detail", kite_id=kite.pk)
 
 
-@staff(*HEALTH)
+@staff(*HEALTH_ROLES)
 @require_POST
 def link(request: HttpRequest, kite_id: int) -> HttpResponse:
     actor = acting_user(request)
@@ -334,7 +333,7 @@ def link(request: HttpRequest, kite_id: int) -> HttpResponse:
     return redirect("kite-detail", kite_id=kite.pk)
 
 
-@staff(*HEALTH)
+@staff(*HEALTH_ROLES)
 @require_POST
 def close(request: HttpRequest, kite_id: int) -> HttpResponse:
     actor = acting_user(request)

@@ -12,14 +12,13 @@ from django.utils import timezone, translation
 from kiteline.accounts import kiosk_views
 from kiteline.accounts.authz import rule_of
 from kiteline.accounts.kiosk_services import (
-    PIN_ISSUERS,
     choose_pin,
     issue_pin,
     register_kiosk,
     retire_kiosk,
 )
 from kiteline.accounts.kiosks import KIOSK_COOKIE
-from kiteline.accounts.models import Kiosk, KioskPinTries, ResidentPin, Role, User
+from kiteline.accounts.models import HEALTH_ROLES, Kiosk, KioskPinTries, ResidentPin, Role, User
 from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person
@@ -408,7 +407,7 @@ def test_the_pin_slip_confirmation_records_reading_the_persons_name(
 def test_the_pin_slip_is_open_to_exactly_the_pin_issuers() -> None:
     rule = rule_of(kiosk_views.pin_slip)
     assert rule is not None
-    assert rule.roles == PIN_ISSUERS
+    assert rule.roles == HEALTH_ROLES
 
 
 def test_the_pin_slip_is_in_the_persons_language(
