@@ -41,6 +41,10 @@ APOSTROPHES = frozenset(
 )
 APOSTROPHE = "'"
 SPACE = " "
+# Format characters (Unicode category Cf: zero-width space, joiner and non-joiner, soft
+# hyphen, word joiner, byte order mark, direction marks) print as nothing. They are dropped,
+# not made a space: "ki\u200bll myself" looks like, and must read as, "kill myself".
+INVISIBLE = "Cf"
 # A letter typed three or more times running is a stretched word ("sooooo", "diiie"). Two
 # are left alone: doubled letters tell words apart ("perro" dog, "pero" but).
 STRETCH = 3
@@ -89,8 +93,9 @@ class Match:
 
 
 def normalise(text: str) -> str:
-    """The text as compared: casefolded, accents removed, apostrophe look-alikes made ASCII,
-    other punctuation made a space, stretched letters shortened, spaces collapsed."""
+    """The text as compared: invisible format characters dropped, casefolded, accents removed,
+    apostrophe look-alikes made ASCII, other punctuation made a space, stretched letters
+    shortened, spaces collapsed."""
     return _normalise(text)[0]
 
 
@@ -160,9 +165,18 @@ def _fold(text: str) -> list[_Piece]:
             pieces.append((APOSTROPHE, index, index + 1))
             continue
         # Casefold before decomposing: casefolding "İ" yields a combining dot, dropped next.
-        decomposed = unicodedata.normalize("NFKD", original.casefold())
+        # And again after: a compatibility character may decompose to capitals ("㎐" is
+        # "Hz"), and casefolding those may give characters that decompose further.
+        decomposed = unicodedata.normalize(
+            "NFKD", unicodedata.normalize("NFKD", original.casefold()).casefold()
+        )
         for char in decomposed:
-            if unicodedata.combining(char):
+            # Dropped characters leave no piece: a match's span is taken from the pieces
+            # either side of them, so it still indexes, and covers, the original text.
+            if unicodedata.combining(char) or unicodedata.category(char) == INVISIBLE:
+                continue
+            if char in APOSTROPHES:  # "ŉ" decomposes to a modifier apostrophe and "n"
+                pieces.append((APOSTROPHE, index, index + 1))
                 continue
             pieces.append((char if char.isalnum() else SPACE, index, index + 1))
     return pieces

@@ -1,12 +1,14 @@
 """The staff forms for kites: they parse what was typed; the services decide what is allowed.
 
 A time typed on a page is read as the wall-clock time of the facility concerned, never the
-server's: a paper kite received at 08:00 in Chicago was received at 08:00 in Chicago.
+server's: a paper kite received at 08:00 in Chicago was received at 08:00 in Chicago. A
+reading the clocks skipped (spring forward) or passed twice (fall back) is refused, never
+guessed at.
 """
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -27,7 +29,7 @@ from kiteline.kites.selectors import (
     resident_for_entry,
 )
 from kiteline.kites.services import CONTACT_PLACES
-from kiteline.kites.standards import NCCHC_DEFAULTS
+from kiteline.kites.standards import NCCHC_DEFAULTS, settings_in_force
 from kiteline.kites.watch import MAX_CHECK_MINUTES, WatchLevel
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -39,8 +41,48 @@ def local_input() -> forms.DateTimeInput:
 
 def in_zone(value: datetime, zone: str) -> datetime:
     """The same wall-clock reading in the facility's zone. The form field read the typed
-    value in the current zone; taking it back out of that zone gives exactly what was typed."""
-    return timezone.make_aware(timezone.make_naive(value), ZoneInfo(zone))
+    value in the current zone; taking it back out of that zone gives exactly what was typed.
+
+    A reading that does not exist there (the clocks went forward over it) or happens twice
+    (they went back over it) is refused with a ValidationError: either way, any instant
+    chosen for it could be wrong by the size of the change."""
+    tz = ZoneInfo(zone)
+    wall = timezone.make_naive(value)
+    first, second = wall.replace(tzinfo=tz, fold=0), wall.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
+        raise forms.ValidationError(
+            _("That time does not exist in %(zone)s: the clocks went forward."),
+            code="nonexistent_time",
+            params={"zone": zone},
+        )
+    back_to, back_from = _repeated(first, second, tz)
+    raise forms.ValidationError(
+        _(
+            "That time happens twice in %(zone)s (the clocks went back): enter it as a time "
+            "before %(start)s or from %(end)s on."
+        ),
+        code="ambiguous_time",
+        params={"zone": zone, "start": f"{back_to:%H:%M}", "end": f"{back_from:%H:%M}"},
+    )
+
+
+def _repeated(first: datetime, second: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The wall-clock readings that begin and end the repeated period around a reading that
+    happens twice, given as its `first` and `second` occurrence: the clocks went back from
+    the end to the beginning. The instant they did is found by halving the time between the
+    two occurrences, down to a second."""
+    before, after = first.astimezone(UTC), second.astimezone(UTC)
+    size = after - before  # how far the clocks went back
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) / 2
+        if middle.astimezone(tz).utcoffset() == first.utcoffset():
+            before = middle
+        else:
+            after = middle
+    back_to = after.replace(microsecond=0).astimezone(tz).replace(tzinfo=None)
+    return back_to, back_to + size
 
 
 class PaperKiteForm(forms.Form):
@@ -88,7 +130,10 @@ class PaperKiteForm(forms.Form):
             return data
         data["person"] = resident.person
         if data.get("received_at") is not None:
-            data["received_at"] = in_zone(data["received_at"], resident.time_zone)
+            try:
+                data["received_at"] = in_zone(data["received_at"], resident.time_zone)
+            except forms.ValidationError as error:
+                self.add_error("received_at", error)
         return data
 
 
@@ -195,7 +240,10 @@ class OnCallForm(forms.Form):
         if facility is not None:
             for key in ("starts_at", "ends_at"):
                 if data.get(key) is not None:
-                    data[key] = in_zone(data[key], facility.time_zone)
+                    try:
+                        data[key] = in_zone(data[key], facility.time_zone)
+                    except forms.ValidationError as error:
+                        self.add_error(key, error)
         return data
 
 
@@ -211,14 +259,31 @@ class StandardForm(forms.Form):
     )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        """The form starts from the standard in force, so that a supervisor who changes one
+        thing does not undo the rest by sending the others back as they were first shown.
+        It can do so only when the actor has exactly one facility; with several it starts
+        from the NCCHC defaults, and says so."""
         super().__init__(*args, **kwargs)
+        facilities = actor.facilities.order_by("name")
         self.fields["facility"] = forms.ModelChoiceField(
-            queryset=actor.facilities.order_by("name"), label=_("Facility")
+            queryset=facilities,
+            label=_("Facility"),
+            help_text=_(
+                "With one facility, the form starts from its standard in force. With several, "
+                "it starts from the NCCHC defaults and no holidays: set every figure and "
+                "holiday, because the version you publish replaces the one in force."
+            ),
         )
+        only = list(facilities[:2])
+        values, holidays = dict(NCCHC_DEFAULTS), list[date]()
+        if len(only) == 1:
+            self.fields["facility"].initial = only[0].pk
+            values, holidays = settings_in_force(only[0])
         for key in NCCHC_DEFAULTS:
             self.fields[key] = forms.IntegerField(
-                min_value=1, initial=NCCHC_DEFAULTS[key], label=STANDARD_LABELS[key]
+                min_value=1, initial=values[key], label=STANDARD_LABELS[key]
             )
+        self.fields["holidays"].initial = "\n".join(day.isoformat() for day in holidays)
         self.order_fields(["facility", *NCCHC_DEFAULTS, "holidays"])
 
     def clean_holidays(self) -> list[date]:

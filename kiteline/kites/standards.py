@@ -29,6 +29,14 @@ def current_standard(facility: Facility) -> FacilityStandard | None:
     return facility.standards.order_by("-version").first()
 
 
+def settings_in_force(facility: Facility) -> tuple[dict[str, int], list[date]]:
+    """The figures and holidays of the facility's standard in force: the NCCHC defaults and
+    no holidays before any version is published."""
+    standard = current_standard(facility)
+    holidays = [] if standard is None else [date.fromisoformat(d) for d in standard.holidays]
+    return {**NCCHC_DEFAULTS, **_fields(standard)}, holidays
+
+
 def clock_standard(facility: Facility, standard: FacilityStandard | None) -> clocks.Standard:
     """The pure core's view of a standard; the built-in NCCHC defaults when none is given."""
     values = (
@@ -51,7 +59,10 @@ def publish_standard(
     *, actor: User, facility: Facility, holidays: list[date] | None = None, **hours: int
 ) -> FacilityStandard:
     """Publish a new version of the facility's standard under the supervisor's name. Earlier
-    versions stay as they were: every kite names the one that set its deadlines (I5)."""
+    versions stay as they were: every kite names the one that set its deadlines (I5).
+
+    Whatever is not given is carried forward from the version in force: each figure left
+    out, and the holidays when `holidays` is None. An empty list clears the holidays."""
     if not actor.is_staff_member or actor.role != Role.SUPERVISOR:
         raise StandardError("Only a supervisor publishes the facility's standard.")
     if not actor.facilities.filter(pk=facility.pk).exists():
@@ -61,13 +72,15 @@ def publish_standard(
         raise StandardError(f"Unknown settings: {', '.join(sorted(unknown))}.")
     latest = current_standard(facility)
     values = {**NCCHC_DEFAULTS, **_fields(latest), **hours}
+    if holidays is None:
+        holidays = [] if latest is None else [date.fromisoformat(d) for d in latest.holidays]
     if values["alert_ack_minutes"] <= 0:
         raise StandardError("Every deadline must be longer than zero.")
     try:
         # The pure core holds the rules a standard must keep (tiers in order, and so on).
         clocks.Standard(
             time_zone=facility.time_zone,
-            holidays=frozenset(holidays or ()),
+            holidays=frozenset(holidays),
             **{key: value for key, value in values.items() if key != "alert_ack_minutes"},
         )
     except ValueError as error:
@@ -75,7 +88,7 @@ def publish_standard(
     standard = FacilityStandard.objects.create(
         facility=facility,
         version=1 if latest is None else latest.version + 1,
-        holidays=sorted(day.isoformat() for day in (holidays or [])),
+        holidays=sorted(day.isoformat() for day in holidays),
         published_by=actor,
         published_at=timezone.now(),
         **values,

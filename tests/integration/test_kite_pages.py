@@ -33,7 +33,7 @@ from kiteline.kites.services import (
     record_paper_kite,
     triage_kite,
 )
-from kiteline.kites.standards import schedule_on_call
+from kiteline.kites.standards import publish_standard, schedule_on_call
 from kiteline.kites.sweep import sweep
 from kiteline.kites.watch import set_watch
 
@@ -719,6 +719,23 @@ def test_a_supervisor_publishes_a_new_version_with_holidays(
     response = client.post(reverse("kite-standard"), {**data, "urgent_hours": 96})
     assert "cannot be longer" in response.content.decode()
     assert FacilityStandard.objects.count() == 1
+
+
+def test_republishing_the_standard_page_as_shown_keeps_what_is_in_force(
+    client: Client, supervisor: User, facility: Facility
+) -> None:
+    custom = {"triage_hours": 12, "urgent_hours": 8, "emergent_minutes": 30}
+    publish_standard(actor=supervisor, facility=facility, holidays=[date(2026, 12, 25)], **custom)
+    form = signed_in(client, supervisor).get(reverse("kite-standard")).context["form"]
+    shown = {name: form[name].value() for name in form.fields}
+    assert shown["facility"] == facility.pk
+    assert shown["holidays"] == "2026-12-25"
+    # The supervisor only adds New Year's Day.
+    data = {**shown, "holidays": "2026-12-25\n2027-01-01"}
+    client.post(reverse("kite-standard"), data, follow=True)
+    standard = FacilityStandard.objects.get(version=2)
+    assert {key: getattr(standard, key) for key in custom} == custom
+    assert standard.holidays == ["2026-12-25", "2027-01-01"]
 
 
 # ---- Downtime packet -------------------------------------------------------------------

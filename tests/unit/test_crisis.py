@@ -54,6 +54,10 @@ def ids(text: str, phrases: PhraseList = V1) -> list[str]:
         # Casefolding, beyond lowercasing.
         ("STRASSE straße", "strasse strasse"),
         ("İstanbul", "istanbul"),
+        # Compatibility characters that decompose to capitals are casefolded too.
+        ("㎐ ℌ Ⅻ", "hz h xii"),
+        # An apostrophe look-alike that only appears on decomposing is one too.
+        ("ŉ oŉe", "n o'ne"),
         # Every kind of space, run together, becomes one.
         ("want \t to\n\ndie\u00a0now\u3000ok ", "want to die now ok"),
         # Other punctuation separates words.
@@ -66,6 +70,13 @@ def ids(text: str, phrases: PhraseList = V1) -> list[str]:
         ("I wanna diiiie", "i wanna die"),
         ("too good", "too good"),
         ("1000 days", "1000 days"),
+        # Invisible format characters (category Cf) vanish, not becoming a space.
+        ("ki\u200bll myself", "kill myself"),  # zero-width space
+        ("kil\u00adl myself", "kill myself"),  # soft hyphen
+        ("ki\u200cll my\u200dself", "kill myself"),  # zero-width non-joiner and joiner
+        ("\ufeffkill\u2060 myself", "kill myself"),  # byte order mark, word joiner
+        ("can\u200b't", "can't"),
+        ("\u200b\u00ad", ""),
         ("", ""),
     ],
 )
@@ -100,6 +111,22 @@ def test_a_match_points_at_the_words_as_written() -> None:
 def test_a_stretched_word_is_covered_by_its_whole_span() -> None:
     (found,) = match(V1, "i want to kiiiiill myselfff")
     assert found.text == "kiiiiill myselfff"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("ki\u200bll myself", 0, 12),  # zero-width space inside a word
+        ("kil\u00adl myself", 0, 12),  # soft hyphen
+        ("I will ki\u200dll my\u200cself", 7, 20),  # zero-width joiner and non-joiner
+        ("\ufeffkill\u2060 myself\u200b.", 1, 13),  # at the edges they stay outside
+        ("\u200bk\u00adi\u200bl\u2060l m\u200by\u200bs\u00ade\u200blf", 1, 19),
+    ],
+)
+def test_invisible_characters_cannot_hide_a_word(text: str, start: int, end: int) -> None:
+    assert ids("kill myself") == ["en-kill-myself"]
+    assert match(V1, text) == (Match("en-kill-myself", start, end, text[start:end]),)
+    assert normalise(text[start:end]) == "kill myself"
 
 
 def test_an_expanded_character_maps_back_to_itself() -> None:
