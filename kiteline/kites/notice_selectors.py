@@ -159,9 +159,17 @@ class WatchRow:
 def watch_list(*, actor: User) -> list[WatchRow]:
     if actor.role not in HEALTH_ROLES:
         return []
-    return [
+    rows = [
         WatchRow(watch_id=pk, notice=notice) for pk, notice in watch_notices(actor.facilities.all())
     ]
+    record_read(
+        actor=actor,
+        action="watch.read",
+        facility=read_chain(actor, set()),
+        records=[f"watch:{row.watch_id}" for row in rows],
+        fields=[field.name for field in fields(WatchNotice)],
+    )
+    return rows
 
 
 def watch_for_action(*, actor: User, watch_id: int) -> WatchStatus:

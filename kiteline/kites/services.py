@@ -304,15 +304,25 @@ def _raise_to_emergent(kite: Kite, *, actor: User | None) -> None:
     placement = (
         kite.booking.placements.select_related("housing_unit").filter(ended_at__isnull=True).first()
     )
-    if placement is not None:
-        WelfareCheck.objects.create(
+    check = (
+        None
+        if placement is None
+        else WelfareCheck.objects.create(
             facility=kite.facility,
             housing_unit=placement.housing_unit,
             person=kite.person,
             kite=kite,
             created_at=now,
         )
-    _audit("kite.alert", actor=actor, kite=kite, alert=alert.pk, level=alert.level)
+    )
+    _audit(
+        "kite.alert",
+        actor=actor,
+        kite=kite,
+        alert=alert.pk,
+        level=alert.level,
+        welfare_check=None if check is None else check.pk,
+    )
 
 
 def _meet(clock: Clock, at: datetime) -> None:

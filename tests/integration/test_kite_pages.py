@@ -774,6 +774,9 @@ def test_the_downtime_packet_has_what_the_unit_needs_on_paper(
     assert "Printed" in page
     assert packet.printed_at.tzinfo == CHICAGO
     assert "/static/kiosk/print.js" in page
+    # Clinical items print on the health sheet, before the unit's safety-only sheet.
+    health, unit = page.index("Health unit sheet"), page.index("Unit sheet")
+    assert health < page.index("Emergent requests") < unit < page.index("Watch list")
     event = AuditEvent.objects.get(action="downtime_packet.read")
     assert set(event.subjects) == {f"kite:{crisis.pk}", f"kite:{due_soon.pk}"}
 

@@ -13,6 +13,7 @@ from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Booking, Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person, release_person
 from kiteline.kites.models import WatchStatus
+from kiteline.kites.notice_selectors import watch_list
 from kiteline.kites.services import record_paper_kite
 from kiteline.kites.watch import WatchError, clear_watch, set_watch
 
@@ -223,3 +224,11 @@ def test_a_bad_interval_is_shown_as_a_message(
     )
     assert any("120" in str(message) for message in response.context["messages"])
     assert not WatchStatus.objects.exists()
+
+
+def test_reading_the_watch_list_is_audited(clinician: User, booking: Booking) -> None:
+    watch = set_watch(actor=clinician, booking=booking, level="close", check_minutes=15)
+    rows = watch_list(actor=clinician)
+    assert [row.watch_id for row in rows] == [watch.pk]
+    event = AuditEvent.objects.get(action="watch.read")
+    assert event.subjects == [f"watch:{watch.pk}"]
