@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",
+    "django_tasks_db",
     "kiteline.accounts",
     "kiteline.facilities",
     "kiteline.audit",
@@ -201,6 +202,9 @@ STATIC_ROOT = Path(os.getenv("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 AUDIT_SIGNING_KEY_FILE = Path(
     os.getenv("AUDIT_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "audit-signing-key.pem"))
 )
+
+# One-off background jobs: stored in the database, run by `kiteline db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 ROSTER_PAGE_SIZE = envint("ROSTER_PAGE_SIZE", "25")
 

@@ -4,15 +4,17 @@ from collections.abc import Iterator
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.tasks import TaskResultStatus
+from django.tasks.exceptions import TaskResultDoesNotExist
 from django.views.decorators.http import require_POST
 
 from kiteline.accounts.authz import acting_user, staff
 from kiteline.accounts.models import Role
 from kiteline.audit.forms import AuditFilterForm
 from kiteline.audit.recording import record_event
-from kiteline.audit.selectors import audit_export, audit_page, chains_for, export_detail
-from kiteline.audit.verification import verify_stored_chain
+from kiteline.audit.selectors import audit_export, audit_page, export_detail
+from kiteline.audit.tasks import verify_chains
 
 CSV_COLUMNS = (
     "chain",
@@ -82,24 +84,29 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
+VERIFY_TASK = "audit_verify_task"
+
+
 @staff(Role.AUDITOR)
 def verify(request: HttpRequest) -> HttpResponse:
-    return render(request, "audit/verify.html", {"results": None})
+    """The last verification this auditor asked for: queued, running, or its results."""
+    task_id = request.session.get(VERIFY_TASK)
+    result = None
+    if task_id:
+        try:
+            result = verify_chains.get_result(task_id)
+        except TaskResultDoesNotExist:
+            request.session.pop(VERIFY_TASK)
+    finished = result is not None and result.status == TaskResultStatus.SUCCESSFUL
+    context = {
+        "result": result,
+        "results": result.return_value if finished and result is not None else None,
+    }
+    return render(request, "audit/verify.html", context)
 
 
 @staff(Role.AUDITOR)
 @require_POST
 def run_verify(request: HttpRequest) -> HttpResponse:
-    actor = acting_user(request)
-    results = [(chain, verify_stored_chain(chain)) for chain in chains_for(actor)]
-    with transaction.atomic():
-        record_event(
-            actor=actor,
-            action="audit.verify",
-            facility=None,
-            detail={
-                "chains": [chain for chain, _ in results],
-                "intact": not any(f for _, f in results),
-            },
-        )
-    return render(request, "audit/verify.html", {"results": results})
+    request.session[VERIFY_TASK] = verify_chains.enqueue(acting_user(request).pk).id
+    return redirect("audit-verify")
