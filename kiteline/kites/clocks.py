@@ -36,6 +36,18 @@ class ClockStatus(StrEnum):
     MET_LATE = "met_late"
 
 
+# NCCHC E-07's figures, and starting points for the tiers each facility sets itself
+# (NCCHC names no deadline for them). The one place these numbers are written.
+NCCHC_DEFAULTS = {
+    "triage_hours": 24,
+    "face_to_face_hours": 48,
+    "face_to_face_weekend_hours": 72,
+    "urgent_hours": 24,
+    "emergent_minutes": 60,
+    "alert_ack_minutes": 15,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Standard:
     """A facility's timeliness standard. The defaults are NCCHC E-07's; the urgent and
@@ -45,9 +57,9 @@ class Standard:
     urgent_hours: int
     emergent_minutes: int
     holidays: frozenset[date] = frozenset()  # dates on the facility's local calendar
-    triage_hours: int = 24
-    face_to_face_hours: int = 48
-    face_to_face_weekend_hours: int = 72
+    triage_hours: int = NCCHC_DEFAULTS["triage_hours"]
+    face_to_face_hours: int = NCCHC_DEFAULTS["face_to_face_hours"]
+    face_to_face_weekend_hours: int = NCCHC_DEFAULTS["face_to_face_weekend_hours"]
 
     def __post_init__(self) -> None:
         try:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiteline.accounts.models import User
 from kiteline.facilities.models import Facility
+from kiteline.kites.clocks import NCCHC_DEFAULTS
 from kiteline.kites.models import Channel, CloseCode, Outcome, Route, Topic, Urgency
 from kiteline.kites.rota_selectors import (
     clinicians_in_scope,
@@ -29,7 +30,7 @@ from kiteline.kites.selectors import (
     resident_for_entry,
 )
 from kiteline.kites.services import CONTACT_PLACES
-from kiteline.kites.standards import NCCHC_DEFAULTS, settings_in_force
+from kiteline.kites.standards import settings_in_force
 from kiteline.kites.watch import MAX_CHECK_MINUTES, WatchLevel
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiteline.accounts.models import User
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person
+from kiteline.kites.clocks import NCCHC_DEFAULTS
 
 
 class FacilityStandard(models.Model):
@@ -20,14 +21,16 @@ class FacilityStandard(models.Model):
     version = models.PositiveIntegerField()
     # NCCHC E-07 by default: triage within 24 h of receipt; face to face within 48 h when a
     # clinical symptom is described, 72 h when the window spans a weekend or holiday.
-    triage_hours = models.PositiveIntegerField(default=24)
-    face_to_face_hours = models.PositiveIntegerField(default=48)
-    face_to_face_weekend_hours = models.PositiveIntegerField(default=72)
+    triage_hours = models.PositiveIntegerField(default=NCCHC_DEFAULTS["triage_hours"])
+    face_to_face_hours = models.PositiveIntegerField(default=NCCHC_DEFAULTS["face_to_face_hours"])
+    face_to_face_weekend_hours = models.PositiveIntegerField(
+        default=NCCHC_DEFAULTS["face_to_face_weekend_hours"]
+    )
     # NCCHC sets no deadline for these tiers: they are the facility's own.
-    urgent_hours = models.PositiveIntegerField(default=24)
-    emergent_minutes = models.PositiveIntegerField(default=60)
+    urgent_hours = models.PositiveIntegerField(default=NCCHC_DEFAULTS["urgent_hours"])
+    emergent_minutes = models.PositiveIntegerField(default=NCCHC_DEFAULTS["emergent_minutes"])
     # How long the on-call clinician has to acknowledge an alert before it escalates.
-    alert_ack_minutes = models.PositiveIntegerField(default=15)
+    alert_ack_minutes = models.PositiveIntegerField(default=NCCHC_DEFAULTS["alert_ack_minutes"])
     holidays = models.JSONField(default=list, blank=True)  # facility-local ISO dates
     published_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField()

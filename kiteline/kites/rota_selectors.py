@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Prefetch, QuerySet
 
 from kiteline.accounts.models import Role, User
+from kiteline.kites.clocks import NCCHC_DEFAULTS
 from kiteline.kites.models import (
     OnCallShift,
 )
@@ -14,7 +15,7 @@ from kiteline.kites.selectors import (
     local_time,
     staff_name,
 )
-from kiteline.kites.standards import NCCHC_DEFAULTS, current_standard
+from kiteline.kites.standards import current_standard
 
 ROTA_DAYS = 14
 

@@ -17,6 +17,7 @@ from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Person
 from kiteline.kites import clocks
+from kiteline.kites.clocks import NCCHC_DEFAULTS
 from kiteline.kites.crisis import match as crisis_matches
 from kiteline.kites.models import (
     Alert,
@@ -36,7 +37,6 @@ from kiteline.kites.models import (
 )
 from kiteline.kites.phrases import phrase_list_for
 from kiteline.kites.standards import (
-    NCCHC_DEFAULTS,
     clock_standard,
     current_standard,
     on_call_now,

@@ -9,16 +9,8 @@ from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Facility
 from kiteline.kites import clocks
+from kiteline.kites.clocks import NCCHC_DEFAULTS
 from kiteline.kites.models import FacilityStandard, OnCallShift
-
-NCCHC_DEFAULTS = {
-    "triage_hours": 24,
-    "face_to_face_hours": 48,
-    "face_to_face_weekend_hours": 72,
-    "urgent_hours": 24,
-    "emergent_minutes": 60,
-    "alert_ack_minutes": 15,
-}
 
 
 class StandardError(ValueError):

@@ -10,8 +10,9 @@ from django.utils import timezone
 from kiteline.accounts.models import Role, User
 from kiteline.facilities.models import Booking, Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person
+from kiteline.kites.clocks import NCCHC_DEFAULTS
 from kiteline.kites.forms import ContactForm, OnCallForm, PaperKiteForm, StandardForm
-from kiteline.kites.standards import NCCHC_DEFAULTS, publish_standard
+from kiteline.kites.standards import publish_standard
 
 CHICAGO = "America/Chicago"
 # 2026 in Chicago: the clocks go forward from 02:00 to 03:00 on Sunday 8 March, and back
