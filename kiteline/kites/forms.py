@@ -188,6 +188,12 @@ class ContactForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 3}), label=_("Brief note")
     )
     outcome = forms.ChoiceField(choices=Outcome.choices, label=_("Outcome"))
+    late_reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label=_("Why entered late"),
+        help_text=_("Needed when the visit was more than 15 minutes ago."),
+    )
 
     def __init__(self, *args: Any, time_zone: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

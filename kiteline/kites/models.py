@@ -141,6 +141,8 @@ class Kite(models.Model):
     )
     contact_place = models.CharField(max_length=32, blank=True)
     contact_note = models.TextField(blank=True)
+    # Why the contact was entered long after it took place (downtime, say).
+    contact_late_reason = models.CharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=32, choices=Outcome.choices, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     close_code = models.CharField(max_length=32, choices=CloseCode.choices, blank=True)

@@ -337,6 +337,7 @@ class KiteDetail:
     seen_by: str
     contact_place: str
     contact_note: str
+    contact_late_reason: str
     outcome: str
     closed_at: datetime | None
     close_code: str
@@ -469,6 +470,7 @@ def kite_page(*, actor: User, kite_id: int, now: datetime) -> KiteDetail:
         seen_by=staff_name(kite.seen_by),
         contact_place=str(CONTACT_PLACE_LABELS.get(kite.contact_place, kite.contact_place)),
         contact_note=kite.contact_note,
+        contact_late_reason=kite.contact_late_reason,
         outcome=kite.get_outcome_display(),
         closed_at=local_time_or_none(kite.closed_at, zone),
         close_code=kite.get_close_code_display(),

@@ -432,7 +432,14 @@ def triage_kite(
 
 @transaction.atomic
 def record_contact(
-    *, actor: User, kite: Kite, seen_at: datetime, place: str, note: str, outcome: str
+    *,
+    actor: User,
+    kite: Kite,
+    seen_at: datetime,
+    place: str,
+    note: str,
+    outcome: str,
+    late_reason: str = "",
 ) -> Kite:
     """The clinician saw the resident face to face: when, where, a brief note, the outcome."""
     kite = _lock(kite)
@@ -448,8 +455,12 @@ def record_contact(
         raise KiteError("The time seen cannot be in the future.")
     if seen_at < kite.received_at:
         raise KiteError("The time seen is before the request was received.")
+    # As for paper kites: a time well in the past is allowed, but never without a reason.
+    if seen_at < now - BACKDATE_GRACE and not late_reason.strip():
+        raise KiteError("Say why the contact is entered later than it took place.")
     kite.seen_at, kite.seen_by, kite.contact_place = seen_at, actor, place
     kite.contact_note, kite.outcome = note.strip(), outcome
+    kite.contact_late_reason = late_reason.strip()
     kite.status, kite.closed_at = Status.CLOSED, now
     if kite.triaged_at is None:
         # Seeing the resident also settles triage; its clock stops when they were seen.

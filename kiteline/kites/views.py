@@ -367,6 +367,7 @@ def contact(request: HttpRequest, kite_id: int) -> HttpResponse:
                 place=data["place"],
                 note=data["note"],
                 outcome=data["outcome"],
+                late_reason=data["late_reason"],
             ),
             _("Recorded the contact for %(number)s.") % {"number": kite.number},
         )

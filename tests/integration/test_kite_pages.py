@@ -447,10 +447,12 @@ def test_a_clinician_records_a_contact_at_the_facilitys_time(
             "place": "confidential_room",
             "note": "Talked about sleep.",
             "outcome": "resolved",
+            "late_reason": "Entered after the round.",
         },
     )
     kite.refresh_from_db()
     assert kite.status == Status.CLOSED
+    assert kite.contact_late_reason == "Entered after the round."
     assert kite.seen_at == seen.replace(second=0, microsecond=0)
     assert (kite.contact_place, kite.outcome, kite.seen_by) == (
         "confidential_room",

@@ -442,3 +442,32 @@ def test_a_duplicate_must_name_the_open_request_it_repeats(resident: User, nurse
     with pytest.raises(KiteError, match="already linked"):
         link_kites(actor=nurse, kite=first, same_matter_as=second)
     assert close_kite(actor=nurse, kite=second, close_code="duplicate").status == Status.CLOSED
+
+
+def test_a_contact_entered_long_after_it_took_place_needs_a_reason(
+    resident: User, clinician: User
+) -> None:
+    kite = submit_kite(actor=resident, topic="talk").kite
+    long_ago = timezone.now() - timedelta(minutes=1)
+    Kite.objects.filter(pk=kite.pk).update(received_at=long_ago - timedelta(hours=2))
+    kite.refresh_from_db()
+    earlier = timezone.now() - timedelta(hours=1)
+    with pytest.raises(KiteError, match="Say why the contact"):
+        record_contact(
+            actor=clinician,
+            kite=kite,
+            seen_at=earlier,
+            place="clinic",
+            note="",
+            outcome=Outcome.RESOLVED,
+        )
+    seen = record_contact(
+        actor=clinician,
+        kite=kite,
+        seen_at=earlier,
+        place="clinic",
+        note="",
+        outcome=Outcome.RESOLVED,
+        late_reason="The screens were down.",
+    )
+    assert seen.contact_late_reason == "The screens were down."
