@@ -1,0 +1,1 @@
+"""Exchange formats for records leaving Kiteline (pure cores, no Django)."""
