@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kiteline.facilities",
     "kiteline.audit",
     "kiteline.kites",
+    "kiteline.screening",
 ]
 
 MIDDLEWARE = [

@@ -29,7 +29,7 @@ from kiteline.kites.selectors import (
     KiteRef,
     resident_for_entry,
 )
-from kiteline.kites.services import CONTACT_PLACES
+from kiteline.kites.services import CONTACT_PLACES, STAFF_CHANNELS
 from kiteline.kites.standards import settings_in_force
 from kiteline.kites.watch import MAX_CHECK_MINUTES, WatchLevel
 
@@ -89,7 +89,7 @@ def _repeated(first: datetime, second: datetime, tz: ZoneInfo) -> tuple[datetime
 class PaperKiteForm(forms.Form):
     resident_number = forms.CharField(max_length=32, label=_("Resident number"))
     channel = forms.ChoiceField(
-        choices=[(value, label) for value, label in Channel.choices if value != Channel.KIOSK],
+        choices=[(value, label) for value, label in Channel.choices if value in STAFF_CHANNELS],
         label=_("How it was received"),
     )
     topic = forms.ChoiceField(choices=Topic.choices, label=_("What it is about"))

@@ -52,6 +52,8 @@ class Channel(models.TextChoices):
     FAMILY = "family", _("Family call")
     STAFF_REFERRAL = "staff_referral", _("Staff referral")
     COURT_ORDER = "court_order", _("Court order")
+    # Raised by a screening answer that a safety rule flags, not written by anyone.
+    SCREENING = "screening", _("Screening safety answer")
 
 
 class Topic(models.TextChoices):

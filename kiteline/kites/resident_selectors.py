@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from kiteline.accounts.models import User
 from kiteline.audit.recording import record_read
 from kiteline.facilities.models import Facility, Person
-from kiteline.kites.models import Clock, Kite, SupportResource
+from kiteline.kites.models import Channel, Clock, Kite, SupportResource
 from kiteline.kites.plain_words import KiteFacts, OpenClock, PlainKite, describe
 
 # The fields each page shows, for the read event. The list keeps the resident's own words
@@ -53,7 +53,10 @@ def own_kites(actor: User) -> QuerySet[Kite]:
         "clocks", queryset=Clock.objects.filter(met_at__isnull=True), to_attr="open_clocks"
     )
     return (
+        # A safety item raised by a screening answer is the staff's to act on, not a
+        # request the resident wrote: it is not listed among theirs.
         Kite.objects.filter(person_id=actor.person_id)
+        .exclude(channel=Channel.SCREENING)
         .select_related("facility", "person", "linked_to")
         .prefetch_related(open_clocks)
         .order_by("-received_at", "-pk")

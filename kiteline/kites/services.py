@@ -49,6 +49,10 @@ CLOCK_SKEW = timedelta(minutes=5)
 CLINICIANS = frozenset({Role.CLINICIAN})
 
 
+# How staff may say a request reached them; the kiosk and screening channels are the
+# system's own.
+STAFF_CHANNELS = frozenset(Channel) - {Channel.KIOSK, Channel.SCREENING}
+
 # Who an alert is for: the clinician on call, their backup, then the facility's supervisors.
 ON_CALL_LEVEL, BACKUP_LEVEL, SUPERVISOR_LEVEL = 0, 1, 2
 
@@ -184,7 +188,7 @@ def record_paper_kite(
     idempotency key for the same person returns the kite already entered (I1)."""
     if not actor.is_staff_member or actor.role not in HEALTH_ROLES:
         raise KiteError("Only a nurse, a clinician or a supervisor can enter a request.")
-    if channel not in Channel.values or channel == Channel.KIOSK:
+    if channel not in STAFF_CHANNELS:
         raise KiteError("Choose how the request was received.")
     if topic not in Topic.values:
         raise KiteError("Choose what the request is about.")
@@ -579,3 +583,17 @@ def mark_false_alarm(*, actor: User, signal: CrisisSignal, reason: str) -> Crisi
     signal.save(update_fields=["false_alarm_at", "false_alarm_by", "false_alarm_reason"])
     _audit("kite.false_alarm", actor=actor, kite=signal.kite, signal=signal.pk)
     return signal
+
+
+def receive_screening_safety_item(*, actor: User, person: Person, answered_at: datetime) -> Kite:
+    """An emergent item raised by a screening answer that a safety rule flags (I2): it takes
+    the same path as a crisis kite — emergent clock, alert to the clinician on call, welfare
+    check for custody — inside the caller's transaction."""
+    return _receive(
+        actor=actor,
+        person=person,
+        channel=Channel.SCREENING,
+        topic=Topic.CRISIS,
+        text="",
+        received_at=answered_at,
+    )
