@@ -9,9 +9,9 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from kiteline.kites.kiosk_views import TEXT_MAX_LENGTH
 from kiteline.kites.resident_selectors import ResidentKite
 from kiteline.kites.selectors import KiteDetail
+from kiteline.kites.services import TEXT_MAX_LENGTH
 
 
 class KiteIn(Schema):

@@ -32,10 +32,8 @@ from kiteline.kites.resident_selectors import (
     read_own_request,
     read_own_requests,
 )
-from kiteline.kites.services import KiteError, submit_kite
+from kiteline.kites.services import TEXT_MAX_LENGTH, KiteError, submit_kite
 
-# Long enough for anything typed at a kiosk: words refused for length could be a crisis.
-TEXT_MAX_LENGTH = 10_000
 # The form's idempotency key: a uuid4 in hex, made when the form is shown (I1).
 KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 CHOOSE_TOPIC = gettext_lazy("Choose what your request is about.")

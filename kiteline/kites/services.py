@@ -49,6 +49,10 @@ CLOCK_SKEW = timedelta(minutes=5)
 CLINICIANS = frozenset({Role.CLINICIAN})
 
 
+# The longest request the kiosk and the API take: long enough for anything typed at a
+# kiosk, since words refused for length could be a crisis.
+TEXT_MAX_LENGTH = 10_000
+
 # How staff may say a request reached them; the kiosk and screening channels are the
 # system's own.
 STAFF_CHANNELS = frozenset(Channel) - {Channel.KIOSK, Channel.SCREENING}

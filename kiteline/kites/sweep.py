@@ -56,7 +56,12 @@ def sweep(now: datetime) -> SweepResult:
 def escalate(alert: Alert, now: datetime) -> Alert:
     """On call → backup → supervisors, and the supervisors again each window, until someone
     acknowledges."""
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    # Re-read under lock, keeping the joins the alert's kite and facility need.
+    alert = (
+        Alert.objects.select_for_update(of=("self",))
+        .select_related("facility", "kite__person", "kite__standard")
+        .get(pk=alert.pk)
+    )
     if alert.acknowledged_at is not None or alert.escalated_at is not None:
         return alert
     shift = on_call_now(alert.facility, now)
