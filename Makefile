@@ -22,6 +22,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.seed_benchmark --residents 20000
 	$(BIN)/python -m benchmarks.kite_benchmark
 	scripts/with-postgres $(BIN)/python -m benchmarks.kite_benchmark
+	$(BIN)/python -m benchmarks.policy_benchmark
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
