@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kiteline.accounts.navigation.staff_menu",
                 "kiteline.kites.context_processors.sweep_banner",
+                "kiteline.screening.context_processors.screens_waiting",
             ],
         },
     },

@@ -19,8 +19,10 @@ urlpatterns = [
     path("people/<str:resident_number>/", facility_views.person, name="person"),
     path("staff/", include("kiteline.accounts.staff_urls")),
     path("kiosk/requests/", include("kiteline.kites.kiosk_urls")),
+    path("kiosk/screens/", include("kiteline.screening.kiosk_urls")),
     path("kiosk/", include("kiteline.accounts.kiosk_urls")),
     path("kites/", include("kiteline.kites.urls")),
+    path("screening/", include("kiteline.screening.urls")),
     path("audit/", include("kiteline.audit.urls")),
     path("api/v1/", include("kiteline.api.urls")),
 ]

@@ -15,6 +15,7 @@ STAFF_MENU = (
     ("roster", _("Roster")),
     ("kite-queue", _("Triage")),
     ("kite-new", _("Enter a request")),
+    ("screening-evaluations", _("Evaluations")),
     ("kite-alerts", _("Alerts")),
     ("kite-custody", _("Custody notices")),
     ("kite-on-call", _("On call")),

@@ -15,6 +15,7 @@ from kiteline.accounts.kiosk_services import issue_pin
 from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement
+from kiteline.facilities.signals import bookings_started
 from kiteline.facilities.synthetic import SyntheticPlan
 
 # Published in the README so that anyone can try the demo; only ever set in demo mode.
@@ -174,6 +175,9 @@ def _create_roster(plan: SyntheticPlan) -> tuple[tuple[Facility, Facility], Seed
             for p in plan_booking.placements
         ),
         batch_size=BATCH_SIZE,
+    )
+    bookings_started.send(
+        sender=Booking, bookings=[booking for booking in bookings if booking.released_at is None]
     )
     counts = SeedCounts(
         housing_units=len(units),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from kiteline.accounts.models import User
 from kiteline.audit.recording import lock_chains, record_event
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person, Placement, Sex
-from kiteline.facilities.signals import booking_released, booking_transferred
+from kiteline.facilities.signals import booking_released, booking_transferred, bookings_started
 
 # Clocks on a jail management system and on this server never agree exactly.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -124,6 +124,7 @@ def _start_booking(
         booking=booking, housing_unit=housing_unit, started_at=booked_at
     )
     _record(action, actor=actor, booking=booking, placements=(placement,), fields=fields)
+    bookings_started.send(sender=Booking, bookings=[booking])
     return booking
 
 

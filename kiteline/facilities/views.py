@@ -1,10 +1,13 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from kiteline.accounts.authz import ALL_STAFF, acting_user, staff
 from kiteline.accounts.navigation import may_open
 from kiteline.facilities.selectors import person_record, roster_page
+from kiteline.screening.forms import AssignForm
+from kiteline.screening.selectors import person_screening
 
 
 @staff(*ALL_STAFF)
@@ -29,5 +32,17 @@ def person(request: HttpRequest, resident_number: str) -> HttpResponse:
     actor = acting_user(request)
     record = person_record(actor=actor, resident_number=resident_number)
     pin_url = reverse("kiosk-pin-slip", kwargs={"resident_number": record.resident_number})
-    context = {"person": record, "pin_url": pin_url if may_open(actor, pin_url) else None}
+    screening = person_screening(
+        actor=actor, resident_number=record.resident_number, now=timezone.now()
+    )
+    context = {
+        "person": record,
+        "pin_url": pin_url if may_open(actor, pin_url) else None,
+        "screening": screening,
+        "assign_form": (
+            AssignForm(actor=actor, initial={"resident_number": record.resident_number})
+            if may_open(actor, reverse("screening-assign"))
+            else None
+        ),
+    }
     return render(request, "facilities/person.html", context)

@@ -8,6 +8,7 @@ to the model's validator; nothing here is stored or sent anywhere.
 - ``questionnaire_response``: one administration; every answer given is kept, and the status
   is ``completed`` only when every visible item is answered, ``in-progress`` otherwise.
 - ``total_observation``: the total as an Observation, only for a complete administration.
+- ``administration_bundle``: both, as a Bundle of type ``collection``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from fhir.resources.bundle import Bundle
 from fhir.resources.observation import Observation
 from fhir.resources.questionnaire import Questionnaire
 from fhir.resources.questionnaireresponse import QuestionnaireResponse
@@ -235,6 +237,37 @@ def total_observation(
     return Observation.model_validate(data)
 
 
+def administration_bundle(
+    definition: Definition,
+    answers: RawAnswers,
+    *,
+    subject_reference: str,
+    authored: datetime,
+    language: str,
+    submitted: bool,
+) -> Bundle:
+    """One administration to hand to another system: its QuestionnaireResponse and, once
+    submitted complete, the Observation of its total. An unsubmitted one is in progress
+    whatever its answers, so it carries no total."""
+    response = questionnaire_response(
+        definition,
+        answers,
+        subject_reference=subject_reference,
+        authored=authored,
+        language=language,
+    )
+    resources: list[Resource] = [response]
+    if submitted:
+        result = score(definition, answers, language)
+        observation = total_observation(
+            definition, result, subject_reference=subject_reference, effective=authored
+        )
+        if observation is not None:
+            resources.append(observation)
+    entries = [{"resource": resource.model_dump(mode="json")} for resource in resources]
+    return Bundle.model_validate({"resourceType": "Bundle", "type": "collection", "entry": entries})
+
+
 def to_json(resource: Resource) -> str:
     """The resource as FHIR JSON (empty elements omitted, as FHIR requires)."""
     return resource.model_dump_json()
@@ -244,6 +277,7 @@ __all__ = [
     "CANONICAL_BASE",
     "FHIR_RELEASE",
     "ExportError",
+    "administration_bundle",
     "questionnaire",
     "questionnaire_response",
     "to_json",

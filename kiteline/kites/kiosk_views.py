@@ -80,7 +80,7 @@ def own_pin_chosen(view: View) -> View:
     return wrapper
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+def resident_page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     """A requests page, with where to get help now, in the facility's local time."""
     kiosk = current_kiosk(request)
     assert kiosk is not None  # noqa: S101 -- the resident rule let only a kiosk in
@@ -135,7 +135,7 @@ def ask(request: HttpRequest) -> HttpResponse:
             message = _("Something went wrong. Check your request and press Send again.")
             form = _fresh_form(request.POST)
     context = {"form": form, "message": message, "topics": Topic.choices, "crisis": Topic.CRISIS}
-    return _page(request, "kiosk/requests/ask.html", context)
+    return resident_page(request, "kiosk/requests/ask.html", context)
 
 
 @resident
@@ -143,7 +143,7 @@ def ask(request: HttpRequest) -> HttpResponse:
 @own_pin_chosen
 def receipt(request: HttpRequest, kite_id: int) -> HttpResponse:
     item = read_own_request(acting_user(request), kite_id, timezone.now(), fields=RECEIPT_FIELDS)
-    return _page(request, "kiosk/requests/receipt.html", {"item": item})
+    return resident_page(request, "kiosk/requests/receipt.html", {"item": item})
 
 
 @resident
@@ -152,7 +152,9 @@ def receipt(request: HttpRequest, kite_id: int) -> HttpResponse:
 def my_requests(request: HttpRequest) -> HttpResponse:
     items = read_own_requests(acting_user(request), timezone.now())
     crisis = any(item.plain.crisis_steps for item in items)
-    return _page(request, "kiosk/requests/list.html", {"items": items, "crisis_steps": crisis})
+    return resident_page(
+        request, "kiosk/requests/list.html", {"items": items, "crisis_steps": crisis}
+    )
 
 
 @resident
@@ -160,4 +162,4 @@ def my_requests(request: HttpRequest) -> HttpResponse:
 @own_pin_chosen
 def request_page(request: HttpRequest, kite_id: int) -> HttpResponse:
     item = read_own_request(acting_user(request), kite_id, timezone.now(), fields=DETAIL_FIELDS)
-    return _page(request, "kiosk/requests/detail.html", {"item": item})
+    return resident_page(request, "kiosk/requests/detail.html", {"item": item})

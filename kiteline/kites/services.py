@@ -589,10 +589,11 @@ def mark_false_alarm(*, actor: User, signal: CrisisSignal, reason: str) -> Crisi
     return signal
 
 
-def receive_screening_safety_item(*, actor: User, person: Person, answered_at: datetime) -> Kite:
-    """An emergent item raised by a screening answer that a safety rule flags (I2): it takes
-    the same path as a crisis kite — emergent clock, alert to the clinician on call, welfare
-    check for custody — inside the caller's transaction."""
+def receive_screening_emergent_item(*, actor: User, person: Person, answered_at: datetime) -> Kite:
+    """An emergent item raised by a screening — an answer a safety rule flags (I2), or a
+    receiving screen referred as emergent. It takes the same path as a crisis kite
+    (emergent clock, alert to the clinician on call, welfare check for custody) inside the
+    caller's transaction."""
     return _receive(
         actor=actor,
         person=person,

@@ -1,5 +1,6 @@
-"""The sweep: once a minute, record breaches, warn before deadlines, escalate alerts that
-nobody acknowledged, and write a heartbeat that the staff pages watch."""
+"""The sweep: once a minute, record breaches (of kite clocks and of evaluations), warn
+before deadlines, escalate alerts that nobody acknowledged, and write a heartbeat that the
+staff pages watch."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from kiteline.kites.services import (
     record_breach,
 )
 from kiteline.kites.standards import on_call_now
+from kiteline.screening.evaluation_services import record_overdue_evaluations
 
 HEARTBEAT = "sweep"
 # A clock this close to its deadline shows as "about to breach" in the triage queue.
@@ -38,6 +40,7 @@ def sweep(now: datetime) -> SweepResult:
         with transaction.atomic():
             record_breach(clock)
             breaches += 1
+    breaches += record_overdue_evaluations(now)
     warnings = Clock.objects.filter(
         met_at__isnull=True, warned_at__isnull=True, due_at__gte=now, due_at__lt=now + WARN_BEFORE
     ).update(warned_at=now)

@@ -17,7 +17,13 @@ from typing import Any, Literal
 
 FORMAT_VERSION = 1
 ACTIONS = frozenset({"emergent", "refer", "evaluate", "provisional"})
-WORDINGS = frozenset({"published", "paraphrase"})
+# How a language entry's text relates to the instrument's publisher:
+#   published  - the publisher's own text, confirmed against a public copy (may be validated);
+#   paraphrase - close to the publisher's questions, exact wording not confirmed;
+#   translation - written by the project team, not a published text.
+# Only "published" text can be validated; every score on the others reports
+# validated_language=False.
+WORDINGS = frozenset({"published", "paraphrase", "translation"})
 
 INSTRUMENTS_DIR = Path(__file__).resolve().parent / "instruments"
 
@@ -491,7 +497,7 @@ def load_definition(path: Path | str) -> Definition:
             raise p.fail(where, f"wording must be one of {', '.join(sorted(WORDINGS))}")
         validated = p.boolean(data["validated"], f"{where}.validated")
         if validated and wording != "published":
-            raise p.fail(where, "a paraphrase cannot be validated")
+            raise p.fail(where, f"a {wording} cannot be validated (only published text can)")
         texts = p.obj(data["items"], f"{where}.items", set(item_ids))
         labels_raw = p.obj(data["answers"], f"{where}.answers", set(answer_sets))
         labels: dict[str, Mapping[int, str]] = {}

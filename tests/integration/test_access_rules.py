@@ -14,12 +14,15 @@ from kiteline.api.api import api
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.services import record_paper_kite
+from kiteline.screening.services import start_administration
 
 RESIDENT_NUMBER = "R0000001"
 STAFF: set[str] = {Role.NURSE, Role.CLINICIAN, Role.CUSTODY, Role.SUPERVISOR, Role.AUDITOR}
 HEALTH: set[str] = {Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR}
 # Stands for the id of the kite that the `booked` fixture makes, known only once it exists.
 KITE_ID = "<kite>"
+# And the id of the receiving screen it starts.
+SCREENING_ID = "<screening>"
 
 # URL name and arguments → the roles that may open the page with GET. Write the expectation
 # here by hand from DESIGN.md: a rule changed by mistake then fails this matrix.
@@ -47,6 +50,10 @@ STAFF_PAGES: dict[str, tuple[dict[str, str], set[str]]] = {
     "kite-on-call": ({}, {Role.SUPERVISOR.value}),
     "kite-standard": ({}, {Role.SUPERVISOR.value}),
     "kite-phrases": ({}, {Role.SUPERVISOR.value}),
+    "screening-evaluations": ({}, HEALTH),
+    "screening-start": ({}, HEALTH),
+    "screening-give": ({"administration_id": SCREENING_ID}, HEALTH),
+    "screening-history": ({"resident_number": RESIDENT_NUMBER}, {Role.CLINICIAN.value}),
 }
 # Pages that only act on POST; their tests cover who may post.
 POST_ONLY = {
@@ -65,6 +72,10 @@ POST_ONLY = {
     "kite-watch-set",
     "kite-watch-clear",
     "kite-welfare-done",
+    "screening-answer",
+    "screening-submit",
+    "screening-assign",
+    "screening-evaluation-done",
 }
 # Pages for everyone, such as sign-in.
 OPEN_PAGES = {"home", "login"}
@@ -137,7 +148,8 @@ def booked(unit_a: HousingUnit) -> dict[str, str]:
     kite = record_paper_kite(
         actor=nurse, person=booking.person, channel="paper", topic="talk", text="matrix"
     ).kite
-    return {KITE_ID: str(kite.pk)}
+    screening = start_administration(actor=nurse, person=booking.person, instrument="bjmhs-v1")
+    return {KITE_ID: str(kite.pk), SCREENING_ID: str(screening.pk)}
 
 
 def client_as(role: str | None, facility: Facility) -> Client:
@@ -183,6 +195,12 @@ API_ROUTES: dict[str, set[str]] = {
     "/api/v1/kites/{number}": HEALTH,
     # Residents signed in at a registered kiosk only: client_as's resident has no kiosk.
     "/api/v1/kites/mine": set(),
+    "/api/v1/screening/instruments": HEALTH,
+    "/api/v1/screening/instruments/{key}/fhir": HEALTH,
+    "/api/v1/screening/evaluations": HEALTH,
+    "/api/v1/screenings/{administration_id}": HEALTH,
+    "/api/v1/screenings/{administration_id}/fhir": {Role.CLINICIAN.value},
+    f"/api/v1/people/{RESIDENT_NUMBER}/screenings": {Role.CLINICIAN.value},
 }
 
 
@@ -200,7 +218,11 @@ def test_every_api_route_is_in_the_role_matrix() -> None:
 def test_api_role_matrix(
     role: str | None, route: str, facility: Facility, booked: dict[str, str]
 ) -> None:
-    url = route.format(number=f"K{int(booked[KITE_ID]):06d}")
+    url = route.format(
+        number=f"K{int(booked[KITE_ID]):06d}",
+        key="phq9-v1",
+        administration_id=booked[SCREENING_ID],
+    )
     response = client_as(role, facility).get(url)
     if role in API_ROUTES[route]:
         assert response.status_code == 200

@@ -39,10 +39,26 @@ ALLOWED_FIELDS = CUSTODY_ALLOWED_FIELDS | {
     "roster_page": frozenset({"rows", "number", "num_pages", "total"})
 }
 # A value for each path parameter of any GET route, from the seeded data below.
-PATH_VALUES = {"resident_number": RESIDENT_NUMBER, "number": "K000001"}
+PATH_VALUES = {
+    "resident_number": RESIDENT_NUMBER,
+    "number": "K000001",
+    "key": "phq9-v1",
+    "administration_id": "1",
+}
 # GET routes that refuse custody outright (403) whatever they hold: every field of a kite
 # is clinical, so no kite schema has a record kind here (I6).
-REFUSED_TO_CUSTODY = {"/api/v1/kites", "/api/v1/kites/mine", "/api/v1/kites/K000001"}
+REFUSED_TO_CUSTODY = {
+    "/api/v1/kites",
+    "/api/v1/kites/mine",
+    "/api/v1/kites/K000001",
+    # Every screening field is clinical too.
+    "/api/v1/screening/instruments",
+    "/api/v1/screening/instruments/phq9-v1/fhir",
+    "/api/v1/screening/evaluations",
+    "/api/v1/screenings/1",
+    "/api/v1/screenings/1/fhir",
+    f"/api/v1/people/{RESIDENT_NUMBER}/screenings",
+}
 
 
 def details(resident_number: str, family_name: str) -> PersonDetails:
@@ -181,7 +197,9 @@ def get_routes(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         missing = [name for name in names if name not in PATH_VALUES]
         assert not missing, f"Add a seeded value for {missing} of {route} to PATH_VALUES."
         url = route.format(**PATH_VALUES)
-        yield url, methods["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        # FHIR routes answer application/fhir+json and declare no JSON schema.
+        content = methods["get"]["responses"]["200"].get("content", {})
+        yield url, content.get("application/json", {}).get("schema", {})
 
 
 def check_fields(

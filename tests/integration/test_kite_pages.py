@@ -816,8 +816,11 @@ def test_the_sign_in_page_shows_no_banner(client: Client, db: None) -> None:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.NURSE, ["Roster", "Triage", "Enter a request", "Downtime"]),
-        (Role.CLINICIAN, ["Roster", "Triage", "Enter a request", "Alerts", "Downtime"]),
+        (Role.NURSE, ["Roster", "Triage", "Enter a request", "Evaluations", "Downtime"]),
+        (
+            Role.CLINICIAN,
+            ["Roster", "Triage", "Enter a request", "Evaluations", "Alerts", "Downtime"],
+        ),
         (Role.CUSTODY, ["Roster", "Custody notices"]),
         (Role.AUDITOR, ["Roster", "Audit log"]),
     ],

@@ -10,6 +10,7 @@ import pytest
 
 from kiteline.screening.definitions import (
     INSTRUMENTS_DIR,
+    WORDINGS,
     DefinitionError,
     load_all,
     load_definition,
@@ -40,10 +41,51 @@ def test_every_shipped_definition_has_english_text_for_every_item() -> None:
         assert definition.source_url.startswith("https://")
 
 
-def test_a_paraphrased_language_is_never_marked_validated() -> None:
+def test_every_shipped_definition_has_spanish_text_for_every_item_and_answer() -> None:
+    for definition in load_all().values():
+        spanish = definition.languages["es"]
+        assert spanish.instructions.strip(), definition.key
+        assert set(spanish.items) == {item.id for item in definition.items}, definition.key
+        assert all(text.strip() for text in spanish.items.values()), definition.key
+        for item in definition.items:
+            labels = spanish.answer_labels[item.answers.id]
+            assert set(labels) == set(item.answers.values), (definition.key, item.id)
+            assert all(label.strip() for label in labels.values()), (definition.key, item.id)
+
+
+def test_spanish_instructions_are_short_for_residents_with_low_literacy() -> None:
+    for definition in load_all().values():
+        assert len(definition.languages["es"].instructions.split()) <= 25, definition.key
+
+
+# Which Spanish texts are the publisher's and which the team wrote (docs/screening.md,
+# "Instruments shipped"). Changing a row here must come with a source in the docs.
+SPANISH_WORDING = {
+    "phq9-v1": ("published", True),
+    "gad7-v1": ("translation", False),
+    "pcl5-v1": ("translation", False),
+    "cssrs-screener-v1": ("translation", False),
+    "bjmhs-v1": ("translation", False),
+}
+
+
+def test_spanish_is_marked_published_only_where_a_public_source_confirmed_it() -> None:
+    shipped = {
+        key: (definition.languages["es"].wording, definition.languages["es"].validated)
+        for key, definition in load_all().items()
+    }
+    assert shipped == SPANISH_WORDING
+
+
+def test_only_published_text_is_ever_marked_validated() -> None:
     for definition in load_all().values():
         for language in definition.languages.values():
-            assert not (language.wording == "paraphrase" and language.validated)
+            assert language.wording in WORDINGS
+            assert language.validated is False or language.wording == "published"
+
+
+def test_the_wordings_are_published_paraphrase_and_translation() -> None:
+    assert frozenset({"published", "paraphrase", "translation"}) == WORDINGS
 
 
 def test_phq9_carries_the_loinc_codes_of_the_domain_notes() -> None:
@@ -114,6 +156,23 @@ def break_validated_paraphrase(raw: dict[str, Any]) -> None:
     raw["languages"]["en"]["wording"] = "paraphrase"
 
 
+def break_validated_translation(raw: dict[str, Any]) -> None:
+    raw["languages"]["es"]["wording"] = "translation"
+    raw["languages"]["es"]["validated"] = True
+
+
+def break_unknown_wording(raw: dict[str, Any]) -> None:
+    raw["languages"]["es"]["wording"] = "machine"
+
+
+def break_missing_spanish_item_text(raw: dict[str, Any]) -> None:
+    del raw["languages"]["es"]["items"]["q9"]
+
+
+def break_missing_spanish_answer_label(raw: dict[str, Any]) -> None:
+    del raw["languages"]["es"]["answers"]["frequency"]["0"]
+
+
 def break_missing_answer_label(raw: dict[str, Any]) -> None:
     del raw["languages"]["en"]["answers"]["frequency"]["3"]
 
@@ -137,6 +196,10 @@ BREAKS = [
     (break_safety_on_total, "a safety rule must read answers only"),
     (break_unknown_action, "unknown action 'ignore'"),
     (break_validated_paraphrase, "a paraphrase cannot be validated"),
+    (break_validated_translation, "languages.es: a translation cannot be validated"),
+    (break_unknown_wording, "wording must be one of paraphrase, published, translation"),
+    (break_missing_spanish_item_text, "languages.es.items: missing key(s) q9"),
+    (break_missing_spanish_answer_label, "languages.es.answers.frequency: missing key(s) 0"),
     (break_missing_answer_label, "missing key(s) 3"),
     (break_unknown_item_key, "unknown key(s) weight"),
 ]
@@ -153,6 +216,24 @@ def test_a_broken_definition_is_refused_naming_the_file_and_the_fault(
         load_definition(path)
     assert str(path) in str(caught.value)
     assert fault in str(caught.value)
+
+
+def test_a_validated_translation_is_refused_with_a_definition_error_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    raw = copy.deepcopy(good())
+    raw["languages"]["es"].update(wording="translation", validated=True)
+    path = write(tmp_path, raw)
+    with pytest.raises(DefinitionError, match=r"a translation cannot be validated") as caught:
+        load_definition(path)
+    assert str(caught.value).startswith(f"{path}: languages.es: ")
+
+
+def test_an_unvalidated_translation_loads(tmp_path: Path) -> None:
+    raw = copy.deepcopy(good())
+    raw["languages"]["es"].update(wording="translation", validated=False)
+    spanish = load_definition(write(tmp_path, raw)).languages["es"]
+    assert (spanish.wording, spanish.validated) == ("translation", False)
 
 
 def test_a_file_named_for_another_version_is_refused(tmp_path: Path) -> None:

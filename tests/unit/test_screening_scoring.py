@@ -173,6 +173,45 @@ def test_a_paraphrased_instrument_is_scored_as_unvalidated() -> None:
     assert score(PHQ9, {}).validated_language is True
 
 
+@pytest.mark.parametrize("definition", [GAD7, PCL5, CSSRS, BJMHS], ids=lambda d: d.id)
+def test_a_spanish_score_on_a_team_translation_is_unvalidated(definition: Definition) -> None:
+    assert definition.languages["es"].wording == "translation"
+    result = score(definition, {}, language="es")
+    assert (result.language, result.validated_language) == ("es", False)
+
+
+def test_a_spanish_score_on_the_published_phq9_is_validated() -> None:
+    assert PHQ9.languages["es"].wording == "published"
+    result = score(PHQ9, answers_totalling(PHQ9, 12), language="es")
+    assert (result.language, result.validated_language) == ("es", True)
+
+
+def test_validation_is_reported_per_language_not_per_instrument() -> None:
+    assert score(GAD7, {}, language="en").validated_language is True
+    assert score(GAD7, {}, language="es").validated_language is False
+
+
+@given(
+    st.sampled_from(list(DEFS.values())).flatmap(lambda d: st.tuples(st.just(d), full_answers(d)))
+)
+def test_the_language_never_changes_the_score_or_the_flags(
+    case: tuple[Definition, dict[str, int]],
+) -> None:
+    definition, answers = case
+    english, spanish = score(definition, answers), score(definition, answers, language="es")
+    assert (spanish.total, spanish.band, spanish.clusters, spanish.flags) == (
+        english.total,
+        english.band,
+        english.clusters,
+        english.flags,
+    )
+
+
+def test_phq9_item9_in_spanish_still_flags_emergent_safety() -> None:
+    result = score(PHQ9, {"q9": 1}, language="es")
+    assert [f.rule for f in result.safety_flags] == ["phq9-item9"]
+
+
 # --- C-SSRS skip logic and actions ----------------------------------------------------
 
 

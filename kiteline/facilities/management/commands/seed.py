@@ -14,6 +14,7 @@ from django.utils import timezone
 from kiteline.facilities.seeding import DEMO_PASSWORD, SeedError, SeedResult, seed_facility
 from kiteline.facilities.synthetic import KINDS, SyntheticPlan, plan_facility
 from kiteline.kites.demo import prepare_demo
+from kiteline.screening.demo import ScreeningDemo, prepare_screening_demo
 
 
 def start_of_utc_day(moment: datetime) -> datetime:
@@ -59,7 +60,10 @@ class Command(BaseCommand):
         self._report_roster(plan, result)
         if options["demo"]:
             prepare_demo(result.facilities)
+            numbers = [resident.resident_number for resident in result.kiosk_residents]
+            screening = prepare_screening_demo(result.facilities, numbers)
             self._report_demo(result)
+            self._report_screening(screening)
 
     def _report_roster(self, plan: SyntheticPlan, result: SeedResult) -> None:
         main, annex = result.facilities
@@ -96,3 +100,16 @@ class Command(BaseCommand):
         )
         for resident in result.kiosk_residents:
             self.stdout.write(f"  {resident.resident_number}  PIN {resident.pin}  {resident.name}")
+
+    def _report_screening(self, demo: ScreeningDemo) -> None:
+        self.stdout.write(
+            "Each of these residents has a PHQ-9 from `clinician` waiting at the kiosk "
+            "(Questions from your care team)."
+        )
+        booking = demo.new_booking
+        if booking is not None:
+            self.stdout.write(
+                f"Newest booking, waiting for its receiving screen: "
+                f"{booking.person.resident_number} (booked {booking.booked_at:%Y-%m-%d %H:%M} "
+                "UTC); `nurse` opens them from the roster and gives the receiving screen."
+            )
