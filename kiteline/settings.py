@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kiteline.audit",
     "kiteline.kites",
     "kiteline.screening",
+    "kiteline.care",
 ]
 
 MIDDLEWARE = [

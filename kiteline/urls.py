@@ -20,9 +20,12 @@ urlpatterns = [
     path("staff/", include("kiteline.accounts.staff_urls")),
     path("kiosk/requests/", include("kiteline.kites.kiosk_urls")),
     path("kiosk/screens/", include("kiteline.screening.kiosk_urls")),
+    path("kiosk/decisions/", include("kiteline.care.kiosk_urls")),
     path("kiosk/", include("kiteline.accounts.kiosk_urls")),
     path("kites/", include("kiteline.kites.urls")),
     path("screening/", include("kiteline.screening.urls")),
+    path("care/", include("kiteline.care.urls")),
+    path("policies/", include("kiteline.care.policy_urls")),
     path("audit/", include("kiteline.audit.urls")),
     path("api/v1/", include("kiteline.api.urls")),
 ]

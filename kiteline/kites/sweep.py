@@ -1,4 +1,4 @@
-"""The sweep: once a minute, record breaches (of kite clocks and of evaluations), warn
+"""The sweep: once a minute, record breaches (of kite clocks, evaluations and appeals), warn
 before deadlines, escalate alerts that nobody acknowledged, and write a heartbeat that the
 staff pages watch."""
 
@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from kiteline.audit.recording import record_event
+from kiteline.care.services import record_overdue_appeals
 from kiteline.kites.models import Alert, Clock, Heartbeat
 from kiteline.kites.services import (
     BACKUP_LEVEL,
@@ -41,6 +42,7 @@ def sweep(now: datetime) -> SweepResult:
             record_breach(clock)
             breaches += 1
     breaches += record_overdue_evaluations(now)
+    breaches += record_overdue_appeals(now)
     warnings = Clock.objects.filter(
         met_at__isnull=True, warned_at__isnull=True, due_at__gte=now, due_at__lt=now + WARN_BEFORE
     ).update(warned_at=now)

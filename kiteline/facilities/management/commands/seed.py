@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from kiteline.care.demo import prepare_care_demo
 from kiteline.facilities.seeding import DEMO_PASSWORD, SeedError, SeedResult, seed_facility
 from kiteline.facilities.synthetic import KINDS, SyntheticPlan, plan_facility
 from kiteline.kites.demo import prepare_demo
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         self._report_roster(plan, result)
         if options["demo"]:
             prepare_demo(result.facilities)
+            prepare_care_demo(result.facilities)
             numbers = [resident.resident_number for resident in result.kiosk_residents]
             screening = prepare_screening_demo(result.facilities, numbers)
             self._report_demo(result)
