@@ -182,8 +182,10 @@ def questionnaire_response(
     subject_reference: str,
     authored: datetime,
     language: str = "en",
+    submitted: bool = True,
 ) -> QuestionnaireResponse:
-    """One administration; every answer given is kept, status from completeness."""
+    """One administration; every answer given is kept. ``completed`` only when submitted
+    with every visible item answered; else ``in-progress``."""
     lang = _language(definition, language)
     result = score(definition, answers, language)
     items = [
@@ -198,7 +200,7 @@ def questionnaire_response(
     data: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "questionnaire": f"{questionnaire_url(definition)}|{definition.version}",
-        "status": "completed" if result.complete else "in-progress",
+        "status": "completed" if result.complete and submitted else "in-progress",
         "subject": {"reference": subject_reference},
         "authored": _instant(authored, "authored"),
         "language": language,
@@ -234,6 +236,9 @@ def total_observation(
         "effectiveDateTime": _instant(effective, "effective"),
         "valueInteger": result.total,
     }
+    if not result.validated_language:
+        # Flagged wherever the score goes: a translation no one has validated.
+        data["note"] = [{"text": f"Given in a {result.language!r} version that is not validated."}]
     return Observation.model_validate(data)
 
 
@@ -255,6 +260,7 @@ def administration_bundle(
         subject_reference=subject_reference,
         authored=authored,
         language=language,
+        submitted=submitted,
     )
     resources: list[Resource] = [response]
     if submitted:

@@ -36,6 +36,7 @@ from kiteline.kites.models import (
     WelfareCheck,
 )
 from kiteline.kites.phrases import phrase_list_for
+from kiteline.kites.signals import kite_seen
 from kiteline.kites.standards import (
     clock_standard,
     current_standard,
@@ -483,6 +484,7 @@ def record_contact(
         kite=kite,
         fields=["seen_at", "contact_place", "contact_note", "outcome"],
     )
+    kite_seen.send(sender=Kite, kite=kite, actor=actor, seen_at=seen_at)
     return kite
 
 

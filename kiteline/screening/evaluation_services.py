@@ -12,6 +12,7 @@ from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Facility
 from kiteline.kites import clocks
+from kiteline.kites.models import Kite
 from kiteline.kites.standards import clock_standard, current_standard
 from kiteline.screening.models import (
     Administration,
@@ -165,10 +166,49 @@ def complete_evaluation(*, actor: User, evaluation: Evaluation, note: str = "") 
         raise EvaluationError("That evaluation is not at your facilities.")
     if not evaluation.is_open:
         raise EvaluationError("That evaluation is no longer open.")
+    kite = emergent_kite_of(evaluation)
+    if kite is not None:
+        # One emergency, one record: the contact on the emergent item closes both, so
+        # neither is left to breach while the other was done.
+        raise EvaluationError(
+            f"Record the contact on request {kite.number}: it closes this evaluation too."
+        )
     evaluation.done_note = note.strip()
     evaluation.save(update_fields=["done_note"])
     _mark_done(evaluation, actor=actor, at=timezone.now())
     return evaluation
+
+
+def emergent_kite_of(evaluation: Evaluation) -> Kite | None:
+    """The emergent item raised together with a safety evaluation, if any."""
+    if not evaluation.safety or evaluation.administration_id is None:
+        return None
+    kite_id = (
+        Administration.objects.filter(pk=evaluation.administration_id)
+        .values_list("safety_kite_id", flat=True)
+        .first()
+    )
+    return None if kite_id is None else Kite.objects.get(pk=kite_id)
+
+
+def close_with_contact(*, kite: Kite, actor: User, seen_at: datetime) -> list[Evaluation]:
+    """The contact on an emergent item from a screen is the safety evaluation it called
+    for: done at the moment seen (late means a breach, as for the kite's own clock)."""
+    evaluations = list(
+        Evaluation.objects.select_for_update(of=("self",))
+        .select_related("facility", "person")
+        .filter(
+            safety=True,
+            done_at__isnull=True,
+            closed_at__isnull=True,
+            administration__safety_kite=kite,
+        )
+    )
+    for evaluation in evaluations:
+        evaluation.done_note = f"Seen on request {kite.number}."
+        evaluation.save(update_fields=["done_note"])
+        _mark_done(evaluation, actor=actor, at=seen_at)
+    return evaluations
 
 
 def _mark_done(evaluation: Evaluation, *, actor: User, at: datetime) -> None:

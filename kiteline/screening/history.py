@@ -8,10 +8,9 @@ from django.http import Http404
 
 from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_read
-from kiteline.facilities.selectors import people_in_scope, read_chain
+from kiteline.facilities.selectors import bookings_in_scope, people_in_scope, read_chain
 from kiteline.kites.selectors import display_name, local_time, local_time_or_none
 from kiteline.screening.chart import Chart, chart
-from kiteline.screening.definitions import Definition
 from kiteline.screening.models import Administration
 from kiteline.screening.services import definition_of
 
@@ -22,6 +21,8 @@ class AnsweredItem:
     text: str
     value: int
     label: str
+    # Set when the answer was changed afterwards: it stays on the record, shown as changed.
+    replaced_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,6 @@ class History:
     charts: tuple[InstrumentChart, ...]
 
 
-def highest_total(definition: Definition) -> int:
-    return sum(item.answers.options[-1].value for item in definition.items if item.scored)
-
-
 def _past(administration: Administration) -> PastScreen:
     """One screen with its times in its facility's own zone, as the kites pages show them."""
     zone = administration.facility.time_zone
@@ -73,7 +70,7 @@ def _past(administration: Administration) -> PastScreen:
     language = definition.languages[administration.language]
     by_id = {item.id: (number, item) for number, item in enumerate(definition.items, start=1)}
     answers = sorted(
-        (by_id[answer.item][0], answer.item, answer.value)
+        (by_id[answer.item][0], answer.answered_at, answer.item, answer.value, answer.replaced_at)
         for answer in administration.answers.all()
     )
     return PastScreen(
@@ -100,8 +97,9 @@ def _past(administration: Administration) -> PastScreen:
                 text=language.items[item_id],
                 value=value,
                 label=language.answer_labels[by_id[item_id][1].answers.id][value],
+                replaced_at=local_time_or_none(replaced_at, zone),
             )
-            for number, item_id, value in answers
+            for number, _, item_id, value, replaced_at in answers
         ),
     )
 
@@ -113,7 +111,8 @@ def screening_history(*, actor: User, resident_number: str) -> History:
     if person is None:
         raise Http404
     administrations = list(
-        Administration.objects.filter(person=person, facility__in=actor.facilities.all())
+        # Every stay the actor's facilities held, screens given before a transfer included.
+        Administration.objects.filter(person=person, booking__in=bookings_in_scope(actor))
         .select_related("booking", "facility", "started_by")
         .prefetch_related("answers")
         .order_by("-started_at", "-pk")
@@ -134,7 +133,7 @@ def screening_history(*, actor: User, resident_number: str) -> History:
         charts.append(
             InstrumentChart(
                 name=definition.name,
-                chart=chart(points, highest_total(definition), bands),
+                chart=chart(points, definition.total_range[1], bands),
                 unvalidated=frozenset(unvalidated.get(key, ())),
             )
         )

@@ -59,7 +59,7 @@ def question(request: HttpRequest, administration_id: int, number: int) -> HttpR
                 administration=Administration(pk=administration_id),
                 item=shown.id,
                 # Only the buttons' values are whole numbers; anything else is refused.
-                value=int(raw) if raw.isdecimal() else -1,
+                value=int(raw) if raw.isdecimal() and len(raw) < 4 else -1,
             )
         except ScreeningError:
             message = _("Choose one of the answers.")

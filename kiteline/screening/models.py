@@ -44,6 +44,9 @@ class Administration(models.Model):
     total = models.IntegerField(null=True, blank=True)
     band = models.CharField(max_length=32, blank=True)
     flags = models.JSONField(default=list, blank=True)  # rule ids that fired
+    # Safety rules that fired on any answer, kept even if the answer is changed later: a
+    # signal only ever raises (I2), and the clinician must see what was once answered.
+    safety_rules = models.JSONField(default=list, blank=True)
     incomplete_reason = models.CharField(max_length=300, blank=True)
     # The emergent item a safety answer, or an emergent referral, raised: one per
     # administration, never removed.
@@ -59,6 +62,9 @@ class Administration(models.Model):
 
 
 class Answer(models.Model):
+    """One answer as given. A changed answer is a new row and the old one is marked
+    replaced, never overwritten: every answer ever given is kept."""
+
     administration = models.ForeignKey(
         Administration, on_delete=models.PROTECT, related_name="answers"
     )
@@ -66,11 +72,16 @@ class Answer(models.Model):
     value = models.IntegerField()
     answered_at = models.DateTimeField()
     answered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    replaced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["administration", "answered_at"]
+        ordering = ["administration", "answered_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["administration", "item"], name="one_answer_per_item")
+            models.UniqueConstraint(
+                fields=["administration", "item"],
+                condition=Q(replaced_at__isnull=True),
+                name="one_current_answer_per_item",
+            )
         ]
 
     def __str__(self) -> str:

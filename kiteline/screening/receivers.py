@@ -7,11 +7,15 @@ from typing import Any
 from django.dispatch import receiver
 from django.utils import timezone
 
+from kiteline.accounts.models import User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Booking, Facility
 from kiteline.facilities.signals import booking_released, booking_transferred, bookings_started
+from kiteline.kites.models import Kite
+from kiteline.kites.signals import kite_seen
 from kiteline.screening.evaluation_services import (
     close_evaluations_on_release,
+    close_with_contact,
     open_screening_duties,
     record_overdue_evaluations,
 )
@@ -48,9 +52,24 @@ def carry_evaluations(
         )
     moving.update(facility=receiving)
     # A screen being given goes along, so the receiving facility's staff can finish it.
-    Administration.objects.filter(booking=booking, submitted_at__isnull=True).update(
-        facility=receiving
-    )
+    screens = Administration.objects.filter(booking=booking, submitted_at__isnull=True)
+    for pk in screens.values_list("pk", flat=True):
+        record_event(
+            actor=None,
+            action="screening.transfer",
+            facility=receiving,
+            person=booking.person,
+            subjects=[f"screening:{pk}"],
+            detail={"from": sending.code, "to": receiving.code},
+        )
+    screens.update(facility=receiving)
+
+
+@receiver(kite_seen)
+def evaluated_on_contact(
+    sender: object, kite: Kite, actor: User, seen_at: datetime, **_: Any
+) -> None:
+    close_with_contact(kite=kite, actor=actor, seen_at=seen_at)
 
 
 @receiver(booking_released)

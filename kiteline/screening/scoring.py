@@ -138,6 +138,18 @@ def visible_items(definition: Definition, answers: RawAnswers) -> tuple[str, ...
     return _visible(definition, normalise(definition, answers))
 
 
+def certain_flags(definition: Definition, answers: RawAnswers) -> tuple[Flag, ...]:
+    """The rules that hold whatever the unanswered questions would have been: every rule
+    only grows with the answers (sums, counts, "at least", "above"), so reading each
+    unanswered question as its lowest answer gives the flags a screen ended early has
+    certainly earned. Never the flags of a complete score on made-up answers."""
+    filled = normalise(definition, answers)
+    lowest = {item.id: item.answers.options[0].value for item in definition.items}
+    while missing := [one for one in _visible(definition, filled) if one not in filled]:
+        filled.update((one, lowest[one]) for one in missing)
+    return score(definition, filled).flags
+
+
 def score(definition: Definition, answers: RawAnswers, language: str = "en") -> ScoreResult:
     """Score one administration exactly; see the module docstring for incomplete ones."""
     if language not in definition.languages:

@@ -11,11 +11,11 @@ from django.http import Http404
 from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.audit.recording import record_read
 from kiteline.facilities.models import Person
-from kiteline.facilities.selectors import people_in_scope, read_chain
+from kiteline.facilities.selectors import bookings_in_scope, people_in_scope, read_chain
 from kiteline.kites.clocks import ClockStatus, clock_state
+from kiteline.kites.models import Urgency
 from kiteline.kites.selectors import display_name, local_time, local_time_or_none
 from kiteline.kites.sweep import WARN_BEFORE
-from kiteline.screening.definitions import Definition
 from kiteline.screening.evaluation_services import DONE_BY
 from kiteline.screening.models import (
     RECEIVING_SCREEN,
@@ -183,6 +183,7 @@ class EvaluationRow:
     kind: str
     kind_label: str
     urgency: str
+    urgency_label: str
     reason_label: str
     discretion_reason: str
     safety: bool
@@ -217,6 +218,7 @@ def _row(evaluation: Evaluation, now: datetime) -> EvaluationRow:
         kind=evaluation.kind,
         kind_label=evaluation.get_kind_display(),
         urgency=evaluation.urgency,
+        urgency_label=str(Urgency(evaluation.urgency).label) if evaluation.urgency else "",
         reason_label=evaluation.get_reason_display(),
         discretion_reason=evaluation.discretion_reason,
         safety=evaluation.safety,
@@ -373,10 +375,6 @@ def evaluation_for_action(*, actor: User, evaluation_id: int) -> Evaluation:
     return evaluation
 
 
-def instrument_choices(definitions: dict[str, Definition]) -> list[tuple[str, str]]:
-    return [(key, definition.name) for key, definition in sorted(definitions.items())]
-
-
 def own_next_contact(*, actor: User, administration_id: int) -> datetime | None:
     """When the resident will be seen about a sent self-screen: the earliest deadline of
     what it opened, if it opened anything."""
@@ -411,7 +409,7 @@ def administration_for_export(*, actor: User, administration_id: int) -> Export:
         raise Http404
     administration = (
         Administration.objects.select_related("person", "facility")
-        .filter(pk=administration_id, facility__in=actor.facilities.all())
+        .filter(pk=administration_id, booking__in=bookings_in_scope(actor))
         .first()
     )
     if administration is None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,7 +30,7 @@ from kiteline.screening.models import (
     EvaluationReason,
     Mode,
 )
-from kiteline.screening.scoring import AnswerError, ScoreResult, score
+from kiteline.screening.scoring import AnswerError, ScoreResult, certain_flags, score
 
 # What a clinician may ask a resident to fill in alone at the kiosk.
 SELF_SCREENS = ("phq9-v1", "gad7-v1", "pcl5-v1")
@@ -54,6 +55,28 @@ class Submitted:
 def instruments() -> dict[str, Definition]:
     """The shipped definitions, loaded and checked once per process."""
     return load_all()
+
+
+# Invariant I2 names these answers; each must raise a safety flag whatever the definition
+# files say, or the system refuses to start.
+SAFETY_ANSWERS = {
+    "phq9-v1": ({"q9": 1},),
+    "cssrs-screener-v1": ({"q4": 1}, {"q5": 1}, {"q6_recent": 1}),
+}
+
+
+def check_safety_rules(definitions: dict[str, Definition]) -> None:
+    """Refuse definitions that lost a safety rule I2 requires (checked at start-up)."""
+    for key, cases in SAFETY_ANSWERS.items():
+        definition = definitions.get(key)
+        if definition is None:
+            raise ImproperlyConfigured(f"The instrument {key} is missing: I2 needs it.")
+        for answers in cases:
+            if not score(definition, answers).safety_flags:
+                raise ImproperlyConfigured(
+                    f"{key}: the answers {answers} must raise a safety flag (I2); "
+                    "its definition file has lost the rule."
+                )
 
 
 def definition_of(key: str) -> Definition:
@@ -185,7 +208,10 @@ def _check_answerer(actor: User, administration: Administration) -> None:
 
 
 def given_answers(administration: Administration) -> dict[str, int]:
-    return dict(administration.answers.values_list("item", "value"))
+    """The current answers; replaced ones stay in the record but are not scored."""
+    return dict(
+        administration.answers.filter(replaced_at__isnull=True).values_list("item", "value")
+    )
 
 
 @transaction.atomic
@@ -209,13 +235,20 @@ def record_answer(
         raise ScreeningError(str(error)) from error
     if given.get(item) != value:
         now = timezone.now()
-        Answer.objects.update_or_create(
+        administration.answers.filter(item=item, replaced_at__isnull=True).update(replaced_at=now)
+        Answer.objects.create(
             administration=administration,
             item=item,
-            defaults={"value": value, "answered_at": now, "answered_by": actor},
+            value=value,
+            answered_at=now,
+            answered_by=actor,
         )
         _audit("screening.answer", actor=actor, administration=administration, fields=[item])
-    if result.safety_flags and administration.safety_kite is None:
+    fired = [flag.rule for flag in result.safety_flags]
+    if set(fired) - set(administration.safety_rules):
+        administration.safety_rules = sorted({*administration.safety_rules, *fired})
+        administration.save(update_fields=["safety_rules"])
+    if fired and administration.safety_kite is None:
         _raise_emergent(actor, administration, reason=EvaluationReason.SAFETY_ANSWER)
     return result
 
@@ -230,7 +263,7 @@ def _raise_emergent(
     )
     administration.save(update_fields=["safety_kite"])
     _audit(
-        "screening.safety",
+        "screening.emergent",
         actor=actor,
         administration=administration,
         kite=administration.safety_kite.pk,
@@ -275,7 +308,11 @@ def _finish(actor: User, administration: Administration, incomplete_reason: str)
     administration.complete = result.complete
     administration.total = result.total
     administration.band = result.band or ""
-    administration.flags = [flag.rule for flag in result.flags]
+    # A safety rule that fired on an answer since changed stays among the flags (I2).
+    fired = {flag.rule for flag in result.flags}
+    administration.flags = [flag.rule for flag in result.flags] + [
+        rule for rule in administration.safety_rules if rule not in fired
+    ]
     administration.incomplete_reason = incomplete_reason
     administration.save()
     _audit("screening.submit", actor=actor, administration=administration)
@@ -311,7 +348,14 @@ def submit_screen(
     # meet it.
     if result.complete and administration.mode == Mode.STAFF:
         meet_screening_duty(actor=actor, administration=administration)
-    wants_evaluation = any(not flag.safety for flag in result.flags)
+    # A screen ended early refers when the answers it has already call for it (C-SSRS
+    # yes answers, say); a complete one by its own flags.
+    flags = (
+        result.flags
+        if result.complete
+        else certain_flags(definition_of(administration.instrument), result.answers)
+    )
+    wants_evaluation = any(not flag.safety for flag in flags)
     already_open = Evaluation.objects.filter(
         booking=administration.booking,
         kind=EvaluationKind.EVALUATION,
@@ -337,12 +381,10 @@ def _referrals(administration: Administration) -> tuple[Evaluation, ...]:
 
 
 def receiving_screen_positive(answers: Mapping[str, int]) -> bool:
-    """Whether the yes answers given already make the receiving screen positive. Its rule
-    only counts yes answers, so a screen ended early is positive when the answers it has
-    are enough; reading the unanswered as "no" can only make it negative."""
-    definition = definition_of(RECEIVING_SCREEN)
-    filled = {item.id: answers.get(item.id, 0) for item in definition.items}
-    return any(flag.action == "refer" for flag in score(definition, filled).flags)
+    """Whether the yes answers given already make the receiving screen positive, even if
+    it ended early."""
+    flags = certain_flags(definition_of(RECEIVING_SCREEN), answers)
+    return any(flag.action == "refer" for flag in flags)
 
 
 @transaction.atomic

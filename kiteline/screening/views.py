@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from kiteline.accounts.authz import acting_user, staff
 from kiteline.accounts.models import HEALTH_ROLES, Role
 from kiteline.facilities.selectors import people_in_scope
+from kiteline.kites.models import Urgency
 from kiteline.kites.selectors import local_time
 from kiteline.screening.evaluation_services import EvaluationError, complete_evaluation
 from kiteline.screening.forms import (
@@ -58,9 +59,9 @@ def _person_page(resident_number: str) -> HttpResponse:
 
 
 def _number(raw: str) -> int | None:
-    """An answer's value as posted, or None when it is not a whole number."""
+    """An answer's value as posted, or None when it is not a small whole number."""
     try:
-        return int(raw)
+        return int(raw) if len(raw) < 4 else None
     except ValueError:
         return None
 
@@ -170,7 +171,7 @@ def submit(request: HttpRequest, administration_id: int) -> HttpResponse:
     # Deadlines in the facility's own time, as every staff page shows them.
     zone = submitted.administration.facility.time_zone
     opened = ", ".join(
-        f"{referral.get_kind_display()} ({referral.urgency}) {_('due')} "
+        f"{referral.get_kind_display()} ({Urgency(referral.urgency).label}) {_('due')} "
         f"{local_time(referral.due_at, zone):%Y-%m-%d %H:%M %Z}"
         for referral in submitted.referrals
     )
@@ -213,9 +214,15 @@ def evaluation_done(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     actor = acting_user(request)
     evaluation = evaluation_for_action(actor=actor, evaluation_id=evaluation_id)
     form = DoneForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
-    if _attempt(
-        request, lambda: complete_evaluation(actor=actor, evaluation=evaluation, note=note)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    elif _attempt(
+        request,
+        lambda: complete_evaluation(
+            actor=actor, evaluation=evaluation, note=form.cleaned_data["note"]
+        ),
     ):
         messages.success(request, _("Recorded as done."))
     if request.POST.get("back") == "person":

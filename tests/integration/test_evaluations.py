@@ -458,7 +458,7 @@ def test_every_screening_and_evaluation_write_is_audited_without_clinical_values
     assert actions == {
         "screening.start",
         "screening.answer",
-        "screening.safety",
+        "screening.emergent",
         "screening.submit",
         "evaluation.open",
         "evaluation.done",

@@ -12,12 +12,14 @@ from unittest import mock
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from kiteline.accounts.models import Role, User
 from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Booking, Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person, release_person
-from kiteline.kites.models import Kite, Urgency
+from kiteline.kites.models import Channel, Kite, Urgency
+from kiteline.kites.services import record_contact
 from kiteline.screening.models import (
     RECEIVING_SCREEN,
     Administration,
@@ -298,8 +300,8 @@ def test_a_positive_screen_sent_as_urgent_opens_an_evaluation_and_a_medication_c
     assert response.redirect_chain == [(f"/people/{RESIDENT}/", 302)]
     # The facility's urgent deadline (24 hours), in its own time.
     assert messages_of(response) == [
-        "Screen saved. Opened: Mental-health evaluation (urgent) due 2030-01-15 09:12 CST, "
-        "Medication-continuity check (urgent) due 2030-01-15 09:12 CST."
+        "Screen saved. Opened: Mental-health evaluation (Urgent) due 2030-01-15 09:12 CST, "
+        "Medication-continuity check (Urgent) due 2030-01-15 09:12 CST."
     ]
     evaluation = of_kind(EvaluationKind.EVALUATION)
     check = of_kind(EvaluationKind.MEDICATION_CHECK)
@@ -319,8 +321,8 @@ def test_the_opened_evaluation_is_on_the_open_list_with_its_urgency_and_the_chec
         (EvaluationKind.MEDICATION_CHECK, "urgent"),
     }
     words = text_of(page)
-    assert "Mental-health evaluation · urgent" in words
-    assert "Medication-continuity check · urgent" in words
+    assert "Mental-health evaluation · Urgent" in words
+    assert "Medication-continuity check · Urgent" in words
     assert "Current psychiatric medication" in words
     assert "2030-01-15 09:12 CST" in words
 
@@ -329,7 +331,7 @@ def test_without_item_7_no_medication_check_is_opened(nurse: User, booking: Book
     referred(nurse, booking, yes=(1, 2), urgency="routine")
     assert not Evaluation.objects.filter(kind=EvaluationKind.MEDICATION_CHECK).exists()
     page = text_of(signed_in(nurse).get("/screening/evaluations/"))
-    assert "Mental-health evaluation · routine" in page
+    assert "Mental-health evaluation · Routine" in page
     assert "Medication-continuity check" not in page
 
 
@@ -562,7 +564,7 @@ def test_custody_cannot_open_the_evaluations(custody: User, booking: Booking) ->
 # ---- The person page ---------------------------------------------------------------------
 
 
-def test_health_staff_see_safety_precautions_until_a_clinician_records_the_evaluation(
+def test_health_staff_see_safety_precautions_until_the_clinician_sees_the_resident(
     nurse: User, clinician: User, booking: Booking
 ) -> None:
     screening = start_administration(actor=nurse, person=booking.person, instrument="phq9-v1")
@@ -573,13 +575,25 @@ def test_health_staff_see_safety_precautions_until_a_clinician_records_the_evalu
     for client in (nurses, signed_in(clinician)):
         page = text_of(client.get(f"/people/{RESIDENT}/"))
         assert "Safety precautions until evaluated" in page
-        assert "Mental-health evaluation · emergent" in page
+        assert "Mental-health evaluation · Emergent" in page
 
+    # One emergency, one record: the evaluation is closed by the contact on its kite.
+    kite = Kite.objects.get(channel=Channel.SCREENING)
     response = signed_in(clinician).post(
         f"/screening/evaluations/{safety.pk}/done/", {"back": "person"}, follow=True
     )
-    assert response.redirect_chain == [(f"/people/{RESIDENT}/", 302)]
-    assert "Safety precautions until evaluated" not in text_of(response)
+    assert f"Record the contact on request {kite.number}" in text_of(response)
+    assert Evaluation.objects.get(pk=safety.pk).is_open
+    record_contact(
+        actor=clinician,
+        kite=kite,
+        seen_at=timezone.now(),
+        place="confidential_room",
+        note="Seen.",
+        outcome="resolved",
+    )
+    done = Evaluation.objects.get(pk=safety.pk)
+    assert (done.done_by, done.done_at) == (clinician, timezone.now())
     assert "Safety precautions until evaluated" not in text_of(nurses.get(f"/people/{RESIDENT}/"))
 
 

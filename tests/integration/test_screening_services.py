@@ -1,8 +1,10 @@
 """Screening answers saved one by one, and safety rules that fire on the answer (I2)."""
 
+import dataclasses
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from kiteline.accounts.models import Role, User
@@ -36,7 +38,9 @@ from kiteline.screening.services import (
     SELF_SCREENS,
     ScreeningError,
     assign_self_screen,
+    check_safety_rules,
     definition_of,
+    instruments,
     record_answer,
     start_administration,
     submit_receiving_screen,
@@ -80,7 +84,7 @@ def test_a_second_safety_answer_raises_no_second_item(nurse: User, booking: Book
     record_answer(actor=nurse, administration=screening, item="q9", value=1)
     record_answer(actor=nurse, administration=screening, item="q9", value=3)
     assert Kite.objects.count() == 1
-    assert Answer.objects.get(item="q9").value == 3
+    assert Answer.objects.get(item="q9", replaced_at__isnull=True).value == 3
 
 
 def test_other_answers_raise_nothing_and_are_all_kept(nurse: User, booking: Booking) -> None:
@@ -552,9 +556,10 @@ def test_saving_the_same_answer_twice_writes_one_answer_and_one_audit_event(
     again = Answer.objects.get()
     assert (again.pk, again.value, again.answered_at) == (first.pk, 2, first.answered_at)
     assert AuditEvent.objects.filter(action="screening.answer").count() == 1
-    # A changed answer is a new write, and a new event.
+    # A changed answer is a new row and a new event; the first stays, marked replaced.
     record_answer(actor=resident, administration=screen, item="q2", value=1)
-    assert Answer.objects.get().value == 1
+    assert Answer.objects.get(replaced_at__isnull=True).value == 1
+    assert Answer.objects.get(pk=first.pk).replaced_at is not None
     assert AuditEvent.objects.filter(action="screening.answer").count() == 2
 
 
@@ -775,3 +780,64 @@ def test_a_screen_of_an_ended_stay_takes_no_more_answers(nurse: User, booking: B
         record_answer(actor=nurse, administration=screening, item="q9", value=2)
     assert not screening.answers.exists()
     assert not Kite.objects.exists()
+
+
+def test_an_item_9_answer_changed_to_0_stays_on_the_record_and_among_the_flags(
+    clinician: User, booking: Booking, resident: User
+) -> None:
+    screen = assign_self_screen(actor=clinician, person=booking.person, instrument="phq9-v1")
+    record_answer(actor=resident, administration=screen, item="q9", value=3)
+    for n in range(1, 10):
+        record_answer(actor=resident, administration=screen, item=f"q{n}", value=0)
+    submitted = submit_screen(actor=resident, administration=screen)
+    kept = list(Answer.objects.filter(item="q9").order_by("pk").values_list("value", "replaced_at"))
+    assert [value for value, _ in kept] == [3, 0]
+    assert kept[0][1] is not None
+    assert kept[1][1] is None
+    assert submitted.administration.total == 0
+    assert "phq9-item9" in submitted.administration.flags
+    assert Kite.objects.filter(channel=Channel.SCREENING).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("answers", "why"),
+    [
+        ({"q1": 1, "q2": 1, "q3": 1, "q4": 0, "q5": 1}, "Q5 plan with intent"),
+        ({"q1": 0, "q2": 0, "q6": 1, "q6_recent": 1}, "behaviour in the past 3 months"),
+    ],
+)
+def test_each_cssrs_safety_answer_raises_the_emergent_item_in_its_own_save(
+    nurse: User, booking: Booking, answers: dict[str, int], why: str
+) -> None:
+    screening = start_administration(
+        actor=nurse, person=booking.person, instrument="cssrs-screener-v1"
+    )
+    for item, value in answers.items():
+        record_answer(actor=nurse, administration=screening, item=item, value=value)
+    kite = Kite.objects.get(channel=Channel.SCREENING)
+    assert kite.urgency == Urgency.EMERGENT, why
+    assert Alert.objects.filter(kite=kite).exists()
+    assert WelfareCheck.objects.filter(kite=kite).exists()
+
+
+def test_a_cssrs_ended_early_with_yes_answers_refers_for_evaluation(
+    nurse: User, booking: Booking
+) -> None:
+    screening = start_administration(
+        actor=nurse, person=booking.person, instrument="cssrs-screener-v1"
+    )
+    record_answer(actor=nurse, administration=screening, item="q1", value=1)
+    submitted = submit_screen(
+        actor=nurse, administration=screening, incomplete_reason="Resident stopped."
+    )
+    (referral,) = submitted.referrals
+    assert referral.urgency == Urgency.ROUTINE
+    assert submitted.administration.total is None
+
+
+def test_a_definition_that_lost_the_item_9_safety_rule_is_refused_at_start_up() -> None:
+    phq9 = definition_of("phq9-v1")
+    unsafe = dataclasses.replace(phq9, rules=tuple(rule for rule in phq9.rules if not rule.safety))
+    with pytest.raises(ImproperlyConfigured, match="phq9-v1"):
+        check_safety_rules({**instruments(), "phq9-v1": unsafe})
+    check_safety_rules(instruments())

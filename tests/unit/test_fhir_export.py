@@ -2,6 +2,7 @@
 trip, administrations become QuestionnaireResponses that keep every answer, and only a
 complete administration gets a total Observation."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -139,3 +140,32 @@ def test_a_naive_timestamp_is_refused() -> None:
 def test_a_language_the_instrument_lacks_is_refused() -> None:
     with pytest.raises(fhir.ExportError, match="no 'xx' version"):
         fhir.questionnaire(PHQ9, language="xx")
+
+
+def test_an_unsubmitted_administration_is_in_progress_and_carries_no_total() -> None:
+    answers = {f"q{n}": 1 for n in range(1, 10)}
+    bundle = fhir.administration_bundle(
+        PHQ9,
+        answers,
+        subject_reference="Patient/R0000001",
+        authored=datetime(2026, 11, 20, 15, 0, tzinfo=UTC),
+        language="en",
+        submitted=False,
+    )
+    (entry,) = bundle.entry or []
+    assert entry.resource is not None
+    assert entry.resource.get_resource_type() == "QuestionnaireResponse"
+    assert json.loads(fhir.to_json(entry.resource))["status"] == "in-progress"
+
+
+def test_a_total_from_an_unvalidated_translation_says_so() -> None:
+    answers = {f"q{n}": 2 for n in range(1, 8)}
+    result = score(GAD7, answers, "es")
+    observation = fhir.total_observation(
+        GAD7,
+        result,
+        subject_reference="Patient/R0000001",
+        effective=datetime(2026, 11, 20, 15, 0, tzinfo=UTC),
+    )
+    assert observation is not None
+    assert "not validated" in str((observation.note or [])[0].text)

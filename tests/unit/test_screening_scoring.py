@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kiteline.screening.definitions import Definition, load_all
-from kiteline.screening.scoring import AnswerError, score, visible_items
+from kiteline.screening.scoring import AnswerError, certain_flags, score, visible_items
 
 DEFS = load_all()
 PHQ9 = DEFS["phq9-v1"]
@@ -326,3 +326,30 @@ def test_pcl5_high_total_without_clusters_is_not_provisional() -> None:
     assert result.total == 60
     assert [c.id for c in result.clusters if not c.met] == ["B"]
     assert "provisional" not in result.actions
+
+
+@given(
+    definition=st.sampled_from(list(DEFS.values())),
+    data=st.data(),
+)
+def test_certain_flags_hold_for_every_way_the_unanswered_questions_could_go(
+    definition: Definition, data: st.DataObject
+) -> None:
+    values = {item.id: item.answers.values for item in definition.items}
+    partial = {
+        item_id: data.draw(st.sampled_from(options))
+        for item_id, options in values.items()
+        if data.draw(st.booleans())
+    }
+    completion = {
+        **{item_id: data.draw(st.sampled_from(options)) for item_id, options in values.items()},
+        **partial,
+    }
+    certain = {flag.rule for flag in certain_flags(definition, partial)}
+    assert certain <= {flag.rule for flag in score(definition, completion).flags}
+
+
+def test_a_cssrs_stopped_after_a_yes_to_q1_is_certain_to_refer() -> None:
+    cssrs = DEFS["cssrs-screener-v1"]
+    assert [flag.rule for flag in certain_flags(cssrs, {"q1": 1})] == ["cssrs-refer"]
+    assert certain_flags(cssrs, {"q1": 0}) == ()
