@@ -92,6 +92,7 @@ TEMPLATES = [
                 "kiteline.accounts.navigation.staff_menu",
                 "kiteline.kites.context_processors.sweep_banner",
                 "kiteline.screening.context_processors.screens_waiting",
+                "kiteline.care.context_processors.decisions_decided",
             ],
         },
     },

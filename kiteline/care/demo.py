@@ -31,38 +31,44 @@ def _text(en: str, es: str) -> dict[str, str]:
     return {"en": en, "es": es}
 
 
-INDIVIDUAL_THERAPY = {
-    "criteria": [
-        {
-            "id": "phq9-15",
-            "expression": "phq9_total >= 15",
-            "met_text": _text(
-                "PHQ-9 total {phq9_total} on {phq9_date}; at least 15 needed",
-                "PHQ-9 total {phq9_total} el {phq9_date}; se necesita al menos 15",
-            ),
-            "not_met_text": _text(
-                "PHQ-9 total {phq9_total} on {phq9_date}; at least 15 needed",
-                "PHQ-9 total {phq9_total} el {phq9_date}; se necesita al menos 15",
-            ),
-        },
-        {
-            "id": "recent-crisis",
-            "expression": "crises_past_30_days > 0 || on_watch",
-            "met_text": _text(
-                "A crisis in the past 30 days: a clinician decides",
-                "Una crisis en los últimos 30 días: decide un profesional clínico",
-            ),
-            "not_met_text": _text(
-                "No crisis in the past 30 days", "Ninguna crisis en los últimos 30 días"
-            ),
-        },
-    ],
-    "rule": {"combine": "all", "review_when_met": ["recent-crisis"]},
-    "offered_instead": [
-        _text("Group therapy", "Terapia de grupo"),
-        _text("A new screening in 30 days", "Una nueva evaluación en 30 días"),
-    ],
-}
+def individual_therapy(threshold: int) -> dict[str, object]:
+    """One-on-one therapy from a PHQ-9 total of `threshold`, unless a recent crisis puts it
+    to a clinician."""
+    evidence = _text(
+        f"PHQ-9 total {{phq9_total}} on {{phq9_date}}; at least {threshold} needed",
+        f"PHQ-9 total {{phq9_total}} el {{phq9_date}}; se necesita al menos {threshold}",
+    )
+    return {
+        "criteria": [
+            {
+                "id": f"phq9-{threshold}",
+                "expression": f"phq9_total >= {threshold}",
+                "met_text": evidence,
+                "not_met_text": evidence,
+            },
+            {
+                "id": "recent-crisis",
+                "expression": "crises_past_30_days > 0 || on_watch",
+                "met_text": _text(
+                    "A crisis in the past 30 days: a clinician decides",
+                    "Una crisis en los últimos 30 días: decide un profesional clínico",
+                ),
+                "not_met_text": _text(
+                    "No crisis in the past 30 days", "Ninguna crisis en los últimos 30 días"
+                ),
+            },
+        ],
+        "rule": {"combine": "all", "review_when_met": ["recent-crisis"]},
+        "offered_instead": [
+            _text("Group therapy", "Terapia de grupo"),
+            _text("A new screening in 30 days", "Una nueva evaluación en 30 días"),
+        ],
+    }
+
+
+INDIVIDUAL_THERAPY = individual_therapy(15)
+# A draft the demo leaves for the supervisor's what-if: a lower threshold.
+DRAFT_THRESHOLD = 10
 
 GROUP_THERAPY = {
     "criteria": [
@@ -103,3 +109,7 @@ def prepare_care_demo(facilities: Sequence[Facility]) -> None:
             if published_policy(service) is None:
                 save_draft(actor=supervisor, service=service, body=body)
                 publish_policy(actor=supervisor, service=service)
+                if code == "individual_therapy":
+                    save_draft(
+                        actor=supervisor, service=service, body=individual_therapy(DRAFT_THRESHOLD)
+                    )

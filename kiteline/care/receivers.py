@@ -8,6 +8,7 @@ from django.dispatch import receiver
 
 from kiteline.audit.recording import record_event
 from kiteline.care.models import Appeal, Decision
+from kiteline.care.services import record_breaches
 from kiteline.facilities.models import Booking, Facility
 from kiteline.facilities.signals import booking_transferred
 
@@ -21,8 +22,10 @@ def carry_care(
     at: datetime,
     **_: Any,
 ) -> None:
-    decisions = Decision.objects.filter(booking=booking, decided_at__isnull=True)
     appeals = Appeal.objects.filter(decision__booking=booking, decided_at__isnull=True)
+    # A deadline passed before the transfer is the sending facility's breach (I5).
+    record_breaches(appeals, at)
+    decisions = Decision.objects.filter(booking=booking, decided_at__isnull=True)
     subjects = [f"decision:{pk}" for pk in decisions.values_list("pk", flat=True)]
     subjects += [f"appeal:{pk}" for pk in appeals.values_list("pk", flat=True)]
     if not subjects:

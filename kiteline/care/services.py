@@ -2,10 +2,12 @@
 decisions (asked, confirmed or overridden) and appeals. Each is one transaction with its
 audit event (I7); details name records and fields, never clinical values."""
 
+import json
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kiteline.accounts.models import Role, User
@@ -30,7 +32,8 @@ from kiteline.care.policy import CompiledPolicy, compile_policy, evaluate
 from kiteline.care.policy_format import PolicyError, parse_policy
 from kiteline.facilities.models import Booking, Facility, Person
 from kiteline.kites.models import Kite
-from kiteline.screening.models import Evaluation
+from kiteline.kites.models import Outcome as KiteOutcome
+from kiteline.screening.models import Evaluation, EvaluationKind
 
 TEXT_MAX_LENGTH = 4000
 
@@ -113,14 +116,22 @@ def choose_care_settings(
     appeal_window_days: int | None = None,
     appeal_response_days: int | None = None,
 ) -> CareSettings:
+    """`contact_days` None keeps the facility's own figures while the scheme stays the
+    same; a new scheme starts from its preset's."""
     _require(actor, {Role.SUPERVISOR}, "choose the levels of care")
     _at_facility(actor, facility.pk)
     if scheme not in PRESETS:
         raise CareError(f"There is no scheme {scheme!r}: choose one of {', '.join(PRESETS)}.")
+    current = CareSettings.objects.filter(facility=facility).first()
+    if contact_days is None and current is not None and current.scheme == scheme:
+        contact_days = current.contact_days
     try:
         chosen = PRESETS[scheme]
         for level, contacts in (contact_days or {}).items():
             for kind, every in contacts.items():
+                # A form or the API may hand over text or a yes/no where days belong.
+                if every is not None and (not isinstance(every, int) or isinstance(every, bool)):
+                    raise CareError(f"{level}: {kind} every {every!r} days is not a number.")
                 chosen = set_contact(chosen, level, ContactKind(kind), every)
     except (LevelError, ValueError) as error:
         raise CareError(str(error)) from error
@@ -291,11 +302,17 @@ def publish_policy(*, actor: User, service: Service) -> PolicyVersion:
     return published
 
 
-@lru_cache(maxsize=256)
 def compiled(version_id: int) -> CompiledPolicy:
-    """A published version compiled once per process: it never changes, so neither does
-    its compiled form."""
-    return compile_policy(parse_policy(PolicyVersion.objects.get(pk=version_id).body))
+    """A published version, compiled once per process for each body."""
+    body = PolicyVersion.objects.values_list("body", flat=True).get(pk=version_id)
+    return _compiled_body(json.dumps(body, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _compiled_body(body: str) -> CompiledPolicy:
+    # Keyed by the body rather than the row's id: a rolled-back publish gives its id to the
+    # next one (SQLite reuses it), which must never be decided with the earlier's criteria.
+    return compile_policy(parse_policy(json.loads(body)))
 
 
 def published_policy(service: Service) -> PolicyVersion | None:
@@ -328,6 +345,14 @@ def request_decision(
     for linked, what in ((kite, "request"), (evaluation, "evaluation")):
         if linked is not None and linked.booking_id != booking.pk:
             raise CareError(f"That {what} belongs to another stay.")
+    if kite is not None:
+        if kite.outcome != KiteOutcome.REFERRED_DECISION:
+            raise CareError(f"Request {kite.number} was not referred for a service decision.")
+        if Decision.objects.filter(kite=kite, service=service).exists():
+            # A double click, or a second clinician at the same time: one decision.
+            raise CareError(f"Request {kite.number} already has a decision on this service.")
+    if evaluation is not None and evaluation.kind != EvaluationKind.EVALUATION:
+        raise CareError("A decision follows an evaluation, not a screening or a check.")
     now = timezone.now()
     facts = facts_for(booking, now)
     result = evaluate(compiled(version.pk), facts)
@@ -427,6 +452,14 @@ def override_decision(
     text = text.strip()
     if reason == OverrideReason.OTHER and not text:
         raise CareError("Say in your own words why you decide this.")
+    if (
+        decision.proposed == Outcome.CLINICIAN_REVIEW
+        and outcome == Outcome.NOT_ELIGIBLE
+        and not text
+    ):
+        # The policy left this to the clinician ("not recorded: PHQ-9 total"): a "no" then
+        # rests on the clinician's judgement, which the resident reads in their own words.
+        raise CareError("Say in your own words why the answer is no.")
     if len(text) > TEXT_MAX_LENGTH:
         raise CareError(f"Keep the reason under {TEXT_MAX_LENGTH} characters.")
     if outcome == Outcome.NOT_ELIGIBLE and not denial_reasons(decision):
@@ -459,15 +492,18 @@ def file_appeal(*, actor: User, decision: Decision, text: str) -> Appeal:
     for them). The same appeal sent twice is one appeal."""
     decision = (
         Decision.objects.select_for_update(of=("self",))
-        .select_related("facility", "person")
+        .select_related("facility", "person", "booking__facility")
         .get(pk=decision.pk)
     )
+    # The appeal belongs where the stay is now: after a transfer, the receiving facility
+    # hears it (as it does the appeals already open when the resident moved).
+    facility = decision.booking.facility
     if actor.is_resident:
         if actor.person_id != decision.person_id:
             raise CareError("You can appeal only your own decisions.")
     else:
         _require(actor, {Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR}, "file an appeal")
-        _at_facility(actor, decision.facility_id)
+        _at_facility(actor, facility.pk)
     text = text.strip()
     existing = Appeal.objects.filter(decision=decision).first()
     if existing is not None:
@@ -483,11 +519,11 @@ def file_appeal(*, actor: User, decision: Decision, text: str) -> Appeal:
         raise CareError("Say why you disagree.")
     if len(text) > TEXT_MAX_LENGTH:
         raise CareError(f"Keep it under {TEXT_MAX_LENGTH} characters.")
-    _, response_days = appeal_days(decision.facility)
+    _, response_days = appeal_days(facility)
     appeal = Appeal.objects.create(
         decision=decision,
         person=decision.person,
-        facility=decision.facility,
+        facility=facility,
         text=text,
         filed_by=actor,
         filed_at=now,
@@ -496,7 +532,7 @@ def file_appeal(*, actor: User, decision: Decision, text: str) -> Appeal:
     _audit(
         "appeal.file",
         actor=actor,
-        facility=decision.facility,
+        facility=facility,
         person=decision.person,
         subjects=[f"appeal:{appeal.pk}", f"decision:{decision.pk}"],
         fields=["text"],
@@ -584,14 +620,23 @@ def decide_appeal(*, actor: User, appeal: Appeal, outcome: str, reason: str) -> 
 
 def record_overdue_appeals(now: datetime) -> int:
     """The sweep's part: an appeal past its deadline unanswered is a breach, kept (I5)."""
+    return record_breaches(Appeal.objects.all(), now)
+
+
+def record_breaches(appeals: QuerySet[Appeal], now: datetime) -> int:
+    """Mark each of `appeals` unanswered past its deadline at `now` as breached, once, on
+    the chain of the facility that held it then."""
     count = 0
-    for appeal in Appeal.objects.filter(
+    for appeal in appeals.filter(
         decided_at__isnull=True, breached_at__isnull=True, due_at__lt=now
     ).select_related("facility", "person"):
         with transaction.atomic():
-            Appeal.objects.filter(pk=appeal.pk, breached_at__isnull=True).update(
-                breached_at=appeal.due_at
-            )
+            # Another sweep, or a late answer, may have recorded it since it was read.
+            marked = Appeal.objects.filter(
+                pk=appeal.pk, decided_at__isnull=True, breached_at__isnull=True
+            ).update(breached_at=appeal.due_at)
+            if not marked:
+                continue
             _audit(
                 "appeal.breach",
                 actor=None,

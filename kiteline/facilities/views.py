@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from kiteline.accounts.authz import ALL_STAFF, acting_user, staff
 from kiteline.accounts.navigation import may_open
+from kiteline.care.views import person_panel
 from kiteline.facilities.selectors import person_record, roster_page
 from kiteline.screening.forms import AssignForm
 from kiteline.screening.selectors import person_screening
@@ -44,5 +45,6 @@ def person(request: HttpRequest, resident_number: str) -> HttpResponse:
             if may_open(actor, reverse("screening-assign"))
             else None
         ),
+        **person_panel(actor, record.resident_number),
     }
     return render(request, "facilities/person.html", context)

@@ -11,6 +11,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from kiteline.accounts.authz import Audience, rule_of
 from kiteline.accounts.models import Role, User
 from kiteline.api.api import api
+from kiteline.care.demo import INDIVIDUAL_THERAPY
+from kiteline.care.models import Decision
+from kiteline.care.services import (
+    add_service,
+    file_appeal,
+    override_decision,
+    publish_policy,
+    request_decision,
+    save_draft,
+)
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.services import record_paper_kite
@@ -23,6 +33,11 @@ HEALTH: set[str] = {Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR}
 KITE_ID = "<kite>"
 # And the id of the receiving screen it starts.
 SCREENING_ID = "<screening>"
+# And of the decision, refused and appealed, that it makes.
+DECISION_ID = "<decision>"
+APPEAL_ID = "<appeal>"
+# And of the service the decision is on.
+SERVICE_ID = "<service>"
 
 # URL name and arguments → the roles that may open the page with GET. Write the expectation
 # here by hand from DESIGN.md: a rule changed by mistake then fails this matrix.
@@ -54,6 +69,17 @@ STAFF_PAGES: dict[str, tuple[dict[str, str], set[str]]] = {
     "screening-start": ({}, HEALTH),
     "screening-give": ({"administration_id": SCREENING_ID}, HEALTH),
     "screening-history": ({"resident_number": RESIDENT_NUMBER}, {Role.CLINICIAN.value}),
+    "care-decision": ({"decision_id": DECISION_ID}, HEALTH),
+    "care-appeal": ({"appeal_id": APPEAL_ID}, HEALTH),
+    "care-referred": ({}, {Role.CLINICIAN.value}),
+    "care-appeals": ({}, {Role.CLINICIAN.value, Role.SUPERVISOR.value}),
+    "care-settings": ({}, {Role.SUPERVISOR.value}),
+    "policy-list": ({}, {Role.SUPERVISOR.value}),
+    "policy-drafts": ({}, {Role.CLINICIAN.value}),
+    "policy-editor": ({"service_id": SERVICE_ID}, {Role.SUPERVISOR.value}),
+    "policy-version": ({"service_id": SERVICE_ID, "version": "1"}, {Role.SUPERVISOR.value}),
+    "policy-simulate": ({"service_id": SERVICE_ID}, {Role.SUPERVISOR.value}),
+    "policy-simulate-changes": ({"service_id": SERVICE_ID}, {Role.CLINICIAN.value}),
 }
 # Pages that only act on POST; their tests cover who may post.
 POST_ONLY = {
@@ -76,6 +102,16 @@ POST_ONLY = {
     "screening-submit",
     "screening-assign",
     "screening-evaluation-done",
+    "care-level-set",
+    "care-decision-ask",
+    "care-decision-confirm",
+    "care-decision-override",
+    "care-decision-appeal",
+    "care-appeal-decide",
+    "care-appeal-reviewer",
+    "care-settings-scheme",
+    "care-settings-service",
+    "policy-publish",
 }
 # Pages for everyone, such as sign-in.
 OPEN_PAGES = {"home", "login"}
@@ -149,7 +185,35 @@ def booked(unit_a: HousingUnit) -> dict[str, str]:
         actor=nurse, person=booking.person, channel="paper", topic="talk", text="matrix"
     ).kite
     screening = start_administration(actor=nurse, person=booking.person, instrument="bjmhs-v1")
-    return {KITE_ID: str(kite.pk), SCREENING_ID: str(screening.pk)}
+    decision = refused_and_appealed(unit_a.facility, booking.person)
+    return {
+        KITE_ID: str(kite.pk),
+        SCREENING_ID: str(screening.pk),
+        DECISION_ID: str(decision.pk),
+        APPEAL_ID: str(decision.appeal.pk),
+        SERVICE_ID: str(decision.service_id),
+    }
+
+
+def refused_and_appealed(facility: Facility, person: Person) -> Decision:
+    supervisor = User.objects.create_user(username="matrix-supervisor", role=Role.SUPERVISOR)
+    clinician = User.objects.create_user(username="matrix-clinician", role=Role.CLINICIAN)
+    for user in (supervisor, clinician):
+        user.facilities.add(facility)
+    service = add_service(
+        actor=supervisor, facility=facility, code="therapy", name_en="Therapy", name_es="Terapia"
+    )
+    save_draft(actor=supervisor, service=service, body=INDIVIDUAL_THERAPY)
+    publish_policy(actor=supervisor, service=service)
+    decision = override_decision(
+        actor=clinician,
+        decision=request_decision(actor=clinician, person=person, service=service),
+        outcome="not_eligible",
+        reason="clinical_judgement",
+        text="Matrix fixture.",
+    )
+    file_appeal(actor=clinician, decision=decision, text="Matrix fixture.")
+    return decision
 
 
 def client_as(role: str | None, facility: Facility) -> Client:
@@ -201,6 +265,14 @@ API_ROUTES: dict[str, set[str]] = {
     "/api/v1/screenings/{administration_id}": HEALTH,
     "/api/v1/screenings/{administration_id}/fhir": {Role.CLINICIAN.value},
     f"/api/v1/people/{RESIDENT_NUMBER}/screenings": {Role.CLINICIAN.value},
+    "/api/v1/care/services": HEALTH,
+    f"/api/v1/people/{RESIDENT_NUMBER}/care": HEALTH,
+    "/api/v1/decisions/{decision_id}": HEALTH,
+    # Residents at a registered kiosk only, as for their kites.
+    "/api/v1/decisions/mine": set(),
+    "/api/v1/appeals": {Role.CLINICIAN.value, Role.SUPERVISOR.value},
+    "/api/v1/appeals/{appeal_id}": HEALTH,
+    "/api/v1/policies/{service_id}": {Role.SUPERVISOR.value},
 }
 
 
@@ -222,6 +294,9 @@ def test_api_role_matrix(
         number=f"K{int(booked[KITE_ID]):06d}",
         key="phq9-v1",
         administration_id=booked[SCREENING_ID],
+        decision_id=booked[DECISION_ID],
+        appeal_id=booked[APPEAL_ID],
+        service_id=booked[SERVICE_ID],
     )
     response = client_as(role, facility).get(url)
     if role in API_ROUTES[route]:

@@ -44,6 +44,9 @@ PATH_VALUES = {
     "number": "K000001",
     "key": "phq9-v1",
     "administration_id": "1",
+    "decision_id": "1",
+    "appeal_id": "1",
+    "service_id": "1",
 }
 # GET routes that refuse custody outright (403) whatever they hold: every field of a kite
 # is clinical, so no kite schema has a record kind here (I6).
@@ -58,6 +61,14 @@ REFUSED_TO_CUSTODY = {
     "/api/v1/screenings/1",
     "/api/v1/screenings/1/fhir",
     f"/api/v1/people/{RESIDENT_NUMBER}/screenings",
+    # And every field of care: services, levels, decisions, appeals, policies.
+    "/api/v1/care/services",
+    f"/api/v1/people/{RESIDENT_NUMBER}/care",
+    "/api/v1/decisions/mine",
+    "/api/v1/decisions/1",
+    "/api/v1/appeals",
+    "/api/v1/appeals/1",
+    "/api/v1/policies/1",
 }
 
 

@@ -819,7 +819,17 @@ def test_the_sign_in_page_shows_no_banner(client: Client, db: None) -> None:
         (Role.NURSE, ["Roster", "Triage", "Enter a request", "Evaluations", "Downtime"]),
         (
             Role.CLINICIAN,
-            ["Roster", "Triage", "Enter a request", "Evaluations", "Alerts", "Downtime"],
+            [
+                "Roster",
+                "Triage",
+                "Enter a request",
+                "Evaluations",
+                "Referred for a decision",
+                "Appeals",
+                "Draft policies",
+                "Alerts",
+                "Downtime",
+            ],
         ),
         (Role.CUSTODY, ["Roster", "Custody notices"]),
         (Role.AUDITOR, ["Roster", "Audit log"]),
