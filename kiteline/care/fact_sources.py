@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, QuerySet
 
 from kiteline.care.facts import FactError, Facts, check_facts
-from kiteline.care.models import AppealOutcome, Decision, LevelAssignment, Outcome
+from kiteline.care.models import (
+    DEFAULT_SCHEME,
+    AppealOutcome,
+    CareSettings,
+    Decision,
+    LevelAssignment,
+    Outcome,
+)
 from kiteline.facilities.models import Booking
 from kiteline.kites.models import Kite, Status, Urgency, WatchStatus
 from kiteline.screening.models import Administration
@@ -119,16 +126,22 @@ def facts_for(booking: Booking, now: datetime) -> Facts:
 
 
 def _current_levels(bookings: QuerySet[Booking]) -> list[tuple[int, str]]:
+    """Each stay's latest level, when it belongs to the scheme of the facility holding the
+    stay now. A level from another scheme (set before a transfer, or before the facility
+    changed scheme) means nothing to this facility's policies: it is missing, so the
+    policy asks a clinician (I9), never a "no" read from a foreign code."""
+    schemes = dict(CareSettings.objects.values_list("facility_id", "scheme"))
     seen: set[int] = set()
     current = []
-    for booking_id, level in (
+    for booking_id, level, scheme, facility_id in (
         LevelAssignment.objects.filter(booking_id__in=bookings.values("pk"))
         .order_by("booking_id", "-assigned_at", "-pk")
-        .values_list("booking_id", "level")
+        .values_list("booking_id", "level", "scheme", "booking__facility_id")
     ):
         if booking_id not in seen:
             seen.add(booking_id)
-            current.append((booking_id, level))
+            if scheme == schemes.get(facility_id, DEFAULT_SCHEME):
+                current.append((booking_id, level))
     return current
 
 

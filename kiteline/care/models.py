@@ -20,6 +20,8 @@ from kiteline.screening.models import Evaluation
 # How long a resident has to appeal a decision, and a reviewer to answer an appeal, unless
 # the facility sets its own. No national standard names either: both are the facility's.
 APPEAL_WINDOW_DAYS = 30
+# The levels-of-care scheme of a facility that has chosen none.
+DEFAULT_SCHEME = "generic"
 APPEAL_RESPONSE_DAYS = 14
 
 
@@ -28,7 +30,7 @@ class CareSettings(models.Model):
     frequencies where it set them, and its appeal deadlines."""
 
     facility = models.OneToOneField(Facility, on_delete=models.PROTECT, related_name="care")
-    scheme = models.CharField(max_length=32, default="generic")
+    scheme = models.CharField(max_length=32, default=DEFAULT_SCHEME)
     # {"<level>": {"<contact kind>": days}}: the facility's own figures over the preset's.
     contact_days = models.JSONField(default=dict, blank=True)
     appeal_window_days = models.PositiveIntegerField(default=APPEAL_WINDOW_DAYS)

@@ -69,12 +69,12 @@ __all__ = [
 ]
 
 _UNRECORDED = Text(
-    "Not recorded: {}. A clinician will decide.",
-    "No consta: {}. Lo decidirá un profesional clínico.",
+    "Not recorded: {}, so a clinician decides.",
+    "No consta: {}, así que decide un profesional clínico.",
 )
 _UNCHECKED = Text(
-    "This requirement could not be checked. A clinician will decide.",
-    "Este requisito no se pudo comprobar. Lo decidirá un profesional clínico.",
+    "This requirement could not be checked, so a clinician decides.",
+    "Este requisito no se pudo comprobar, así que decide un profesional clínico.",
 )
 _MAX_ERROR_CHARS = 300
 

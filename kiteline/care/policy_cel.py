@@ -108,6 +108,7 @@ def compile_expression(source: str) -> CompiledExpression:
             f"{MAX_EXPRESSION_CHARS:,} are allowed (split it into several criteria)"
         )
     tokens = _scan(source)
+    _refuse_nested_macros(source, tokens)
     try:
         program = cel.compile(source)
     except BaseException as error:
@@ -183,6 +184,37 @@ def _scan(source: str) -> list[_Token]:
             tokens.append(_Token(kind, text, index))
             index += width
     return tokens
+
+
+def _refuse_nested_macros(source: str, tokens: list[_Token]) -> None:
+    """A macro inside another macro's brackets is refused. Each loop runs its body once per
+    item, so nested loops multiply: five levels over twenty written-out items took 20 s,
+    and the library has no limit on work. One level stays linear in the expression, whose
+    length is capped."""
+    open_macros: list[int] = []  # bracket depth at which each open macro's "(" sits
+    depth = 0
+    for n, token in enumerate(tokens):
+        if token.kind == "open":
+            depth += 1
+            is_macro = (
+                n >= 2
+                and tokens[n - 2].text == "."
+                and tokens[n - 1].text in _BINDING_MACROS
+                and token.text == "("
+            )
+            if is_macro:
+                if open_macros:
+                    raise ExpressionError(
+                        f"{tokens[n - 1].text}() inside another list macro: write one loop "
+                        "per criterion",
+                        source,
+                        tokens[n - 1].offset,
+                    )
+                open_macros.append(depth)
+        elif token.kind == "close":
+            if open_macros and open_macros[-1] == depth:
+                open_macros.pop()
+            depth = max(0, depth - 1)
 
 
 def _is_string_prefix(source: str, index: int) -> bool:

@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kiteline.care.storable import Unstorable, unstorable
+
 # A policy within every cap of the engine (40 criteria of 2,000 characters, texts of 1,000
 # in two languages, 10 alternatives) is well under this; anything longer is not stored.
 MAX_DRAFT_CHARS = 400_000
@@ -62,28 +64,16 @@ def _no_constant(name: str) -> object:
     raise ValueError(str(_("%(name)s is not a JSON value.") % {"name": name}))
 
 
+UNSTORABLE = {
+    Unstorable.TEXT: _("The text holds a NUL character or a lone surrogate (\\u0000, \\ud800)."),
+    Unstorable.NUMBER: _("A number is too large to store."),
+    Unstorable.DEPTH: _("The JSON is nested too deeply."),
+}
+
+
 def _unstorable(value: object) -> str | None:
-    """Text the database would refuse: PostgreSQL's JSON type holds no NUL character and
-    no half of a surrogate pair. Iterative, so deep nesting cannot exhaust the stack."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, str) and ("\x00" in item or not _encodable(item)):
-            return str(_("The text holds a NUL character or a lone surrogate (\\u0000, \\ud800)."))
-    return None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    fault = unstorable(value)
+    return None if fault is None else str(UNSTORABLE[fault])
 
 
 def draft_text(body: object) -> str:

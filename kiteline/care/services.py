@@ -16,6 +16,7 @@ from kiteline.care.fact_sources import facts_for
 from kiteline.care.facts import JsonValue
 from kiteline.care.levels import PRESETS, ContactKind, LevelError, Scheme, set_contact
 from kiteline.care.models import (
+    DEFAULT_SCHEME,
     Appeal,
     AppealOutcome,
     CareSettings,
@@ -30,6 +31,7 @@ from kiteline.care.models import (
 )
 from kiteline.care.policy import CompiledPolicy, compile_policy, evaluate
 from kiteline.care.policy_format import PolicyError, parse_policy
+from kiteline.care.storable import unstorable
 from kiteline.facilities.models import Booking, Facility, Person
 from kiteline.kites.models import Kite
 from kiteline.kites.models import Outcome as KiteOutcome
@@ -61,6 +63,14 @@ def _audit(
     )
 
 
+def _words(text: str) -> str:
+    """Words as stored: trimmed, and never with a NUL character, which PostgreSQL refuses
+    (a 500 after half the checks is worse than a clear no before any)."""
+    if "\x00" in text:
+        raise CareError("The text holds a character that cannot be stored (NUL).")
+    return text.strip()
+
+
 def _require(actor: User, roles: set[Role], what: str) -> None:
     if not actor.is_staff_member or actor.role not in roles:
         raise CareError(f"Your role cannot {what}.")
@@ -89,7 +99,7 @@ def scheme_of(facility: Facility) -> Scheme:
     """The facility's scheme with its own contact figures over the preset's."""
     settings = CareSettings.objects.filter(facility=facility).first()
     if settings is None:
-        return PRESETS["generic"]
+        return PRESETS[DEFAULT_SCHEME]
     scheme = PRESETS[settings.scheme]
     for level, contacts in settings.contact_days.items():
         for kind, days in contacts.items():
@@ -170,7 +180,7 @@ def assign_level(
         scheme.level(level)
     except LevelError as error:
         raise CareError(f"{level!r} is not a level of the {scheme.code} scheme.") from error
-    reason = reason.strip()
+    reason = _words(reason)
     if not reason:
         raise CareError("Give the reason for this level of care.")
     if len(reason) > TEXT_MAX_LENGTH:
@@ -226,9 +236,9 @@ def add_service(
     service = Service.objects.create(
         facility=facility,
         code=code,
-        name_en=name_en.strip(),
-        name_es=name_es.strip(),
-        capacity_note=capacity_note.strip(),
+        name_en=_words(name_en),
+        name_es=_words(name_es),
+        capacity_note=_words(capacity_note),
     )
     _audit("care.service", actor=actor, facility=facility, subjects=[f"service:{service.pk}"])
     return service
@@ -254,6 +264,8 @@ def save_draft(*, actor: User, service: Service, body: object) -> PolicyDraft:
     _at_facility(actor, service.facility_id)
     if not isinstance(body, dict):
         raise CareError("A policy is a JSON object.")
+    if unstorable(body) is not None:
+        raise CareError("The draft holds text, a number or nesting the database cannot store.")
     draft, _ = PolicyDraft.objects.update_or_create(
         service=service,
         defaults={"body": body, "edited_by": actor, "edited_at": timezone.now()},
@@ -281,6 +293,9 @@ def publish_policy(*, actor: User, service: Service) -> PolicyVersion:
         raise CareError("There is no draft to publish.")
     version = next_version(service)
     body = _with_identity(draft.body, service, version)
+    latest = published_policy(service)
+    if latest is not None and _with_identity(latest.body, service, version) == body:
+        raise CareError(f"The draft is the same as version {latest.version}: nothing to publish.")
     try:
         compile_policy(parse_policy(body))
     except PolicyError as error:
@@ -351,6 +366,13 @@ def request_decision(
         if Decision.objects.filter(kite=kite, service=service).exists():
             # A double click, or a second clinician at the same time: one decision.
             raise CareError(f"Request {kite.number} already has a decision on this service.")
+    # The stay's row is the lock: two requests for one person's decision take turns, so
+    # the check below holds under PostgreSQL too.
+    Booking.objects.select_for_update().filter(pk=booking.pk).exists()
+    waiting = Decision.objects.filter(booking=booking, service=service, decided_at__isnull=True)
+    if waiting.exists():
+        # A double click, or two clinicians at once: one proposal waits for sign-off.
+        raise CareError(f"A decision on {service.name_en} already waits for sign-off.")
     if evaluation is not None and evaluation.kind != EvaluationKind.EVALUATION:
         raise CareError("A decision follows an evaluation, not a screening or a check.")
     now = timezone.now()
@@ -449,7 +471,7 @@ def override_decision(
         raise CareError("That is what the policy proposes: confirm it instead.")
     if reason not in OverrideReason.values:
         raise CareError("Choose a reason for the override.")
-    text = text.strip()
+    text = _words(text)
     if reason == OverrideReason.OTHER and not text:
         raise CareError("Say in your own words why you decide this.")
     if (
@@ -504,7 +526,7 @@ def file_appeal(*, actor: User, decision: Decision, text: str) -> Appeal:
     else:
         _require(actor, {Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR}, "file an appeal")
         _at_facility(actor, facility.pk)
-    text = text.strip()
+    text = _words(text)
     existing = Appeal.objects.filter(decision=decision).first()
     if existing is not None:
         if existing.text == text:
@@ -596,7 +618,7 @@ def decide_appeal(*, actor: User, appeal: Appeal, outcome: str, reason: str) -> 
         raise CareError(f"Appeal {appeal.number} is already decided.")
     if outcome not in AppealOutcome.values:
         raise CareError("Choose whether the decision is upheld or overturned.")
-    reason = reason.strip()
+    reason = _words(reason)
     if not reason:
         raise CareError("Explain the outcome: the resident reads it.")
     if len(reason) > TEXT_MAX_LENGTH:
@@ -604,9 +626,18 @@ def decide_appeal(*, actor: User, appeal: Appeal, outcome: str, reason: str) -> 
     now = timezone.now()
     appeal.outcome, appeal.reason = outcome, reason
     appeal.decided_by, appeal.decided_at = actor, now
-    if now > appeal.due_at and appeal.breached_at is None:
+    breached_now = now > appeal.due_at and appeal.breached_at is None
+    if breached_now:
         appeal.breached_at = appeal.due_at
     appeal.save()
+    if breached_now:
+        _audit(
+            "appeal.breach",
+            actor=None,
+            facility=appeal.facility,
+            person=appeal.person,
+            subjects=[f"appeal:{appeal.pk}"],
+        )
     _audit(
         "appeal.decide",
         actor=actor,

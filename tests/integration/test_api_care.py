@@ -487,9 +487,11 @@ def test_a_hostile_draft_is_refused_with_its_problems_and_nothing_is_saved_or_pu
     assert message in problem["message"]
     assert set(problem) == {"where", "message", "line", "column"}
     assert PolicyDraft.objects.get().body == INDIVIDUAL_THERAPY
-    assert post(client, f"/api/v1/policies/{published.pk}/publish").status_code == 201
-    assert list(PolicyVersion.objects.values_list("version", flat=True)) == [2, 1]
-    assert PolicyVersion.objects.get(version=2).body["criteria"] == INDIVIDUAL_THERAPY["criteria"]
+    # The kept draft is the published text: publishing it again makes nothing new.
+    refused = post(client, f"/api/v1/policies/{published.pk}/publish")
+    assert refused.status_code == 400
+    assert "nothing to publish" in refused.json()["detail"]
+    assert list(PolicyVersion.objects.values_list("version", flat=True)) == [1]
 
 
 def test_a_syntax_error_is_placed_at_its_line_and_column(

@@ -482,7 +482,7 @@ def test_a_missing_fact_shows_as_not_recorded_and_asks_for_review(
     assert decision.proposed == Outcome.CLINICIAN_REVIEW
     response = signed_in(clinician).get(f"/care/decisions/{decision.pk}/")
     page = text_of(response)
-    assert "Not recorded: PHQ-9 total. A clinician will decide." in page
+    assert "Not recorded: PHQ-9 total, so a clinician decides." in page
     assert "PHQ-9 total: not recorded" in page
     # Nothing to confirm: the clinician chooses, and both outcomes are offered.
     assert f"/care/decisions/{decision.pk}/confirm/" not in response.text

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kiteline.accounts.models import Role, User
 from kiteline.care.facts import facts_from_json
-from kiteline.care.models import Appeal, Decision, Outcome, PolicyVersion
+from kiteline.care.models import Appeal, Decision, Outcome, PolicyDraft, PolicyVersion
 from kiteline.care.policy import evaluate
 from kiteline.care.services import (
     CareError,
@@ -255,6 +255,16 @@ def test_a_published_version_never_changes_whatever_is_drafted_or_published_afte
         kept: dict[int, object] = {}
         for step in steps:
             if step == "publish":
+                latest = therapy.versions.order_by("-version").first()
+                draft = PolicyDraft.objects.get(service=therapy).body
+                unchanged = latest is not None and all(
+                    latest.body[key] == draft[key] for key in draft if key != "version"
+                )
+                if unchanged:
+                    # Publishing the same text twice (a double click) makes no new version.
+                    with pytest.raises(CareError, match="nothing to publish"):
+                        publish_policy(actor=supervisor, service=therapy)
+                    continue
                 version = publish_policy(actor=supervisor, service=therapy)
                 kept[version.pk] = _stored_bodies()[version.pk]
                 assert version.version == len(kept)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from kiteline.accounts.models import Role, User
@@ -816,8 +816,9 @@ def test_a_late_answer_the_sweep_missed_is_a_breach_too(
         actor=second_clinician, appeal=appeal, outcome="upheld", reason="Reviewed."
     )
     assert decided.breached_at == due
+    assert len(events("appeal.breach")) == 1
     sweep(timezone.now())
-    assert not events("appeal.breach")
+    assert len(events("appeal.breach")) == 1
 
 
 def test_an_appeal_in_time_is_no_breach(second_clinician: User, appeal: Appeal) -> None:
@@ -1010,3 +1011,23 @@ def test_each_write_and_its_audit_event_commit_together(
         assert counts() == before
         step()
         assert counts() != before
+
+
+def test_a_level_from_another_scheme_is_missing_so_the_policy_asks_a_clinician(
+    supervisor: User, clinician: User, booking: Booking
+) -> None:
+    choose_care_settings(actor=supervisor, facility=booking.facility, scheme="cdcr-mhsds")
+    assign_level(actor=clinician, person=booking.person, level="eop", reason="Evaluated today.")
+    assert facts_for(booking, timezone.now()).values["level_of_care"] == "eop"
+    # The facility changes scheme: "eop" means nothing to its policies any more.
+    choose_care_settings(actor=supervisor, facility=booking.facility, scheme="bop-care-mh")
+    assert "level_of_care" not in facts_for(booking, timezone.now()).values
+
+
+def test_the_database_refuses_to_change_a_published_version_even_around_the_model(
+    supervisor: User, therapy: Service
+) -> None:
+    version = PolicyVersion.objects.get(service=therapy)
+    with pytest.raises(DatabaseError, match="never change"), transaction.atomic():
+        PolicyVersion.objects.filter(pk=version.pk).update(body={})
+    assert PolicyVersion.objects.get(pk=version.pk).body == version.body

@@ -426,3 +426,16 @@ def test_a_published_version_is_shown_read_only(signed_in: Client, service: Serv
     assert 'method="post"' not in content.split("<main>", 1)[1]
     assert "phq9_total &gt;= 15" in content
     assert signed_in.get(f"/policies/{service.pk}/versions/2/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"criteria": [], "x": 1e400}', '{"x": ' + "[" * 2500 + "]" * 2500 + "}"],
+    ids=["an infinite number", "2,500 levels deep"],
+)
+def test_json_the_database_cannot_store_is_refused_with_a_message_not_a_crash(
+    text: str, signed_in: Client, service: Service
+) -> None:
+    response = post(signed_in, service, text, "save")
+    assert response.status_code == 200
+    assert not PolicyDraft.objects.filter(service=service).exists()

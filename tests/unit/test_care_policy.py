@@ -175,8 +175,8 @@ def test_a_missing_fact_sends_the_decision_to_a_clinician_saying_what_is_missing
         None,
     )
     assert unknown.text == Text(
-        "Not recorded: PHQ-9 total. A clinician will decide.",
-        "No consta: puntuación total del PHQ-9. Lo decidirá un profesional clínico.",
+        "Not recorded: PHQ-9 total, so a clinician decides.",
+        "No consta: puntuación total del PHQ-9, así que decide un profesional clínico.",
     )
     assert evaluation.offered_instead == ()
 
@@ -266,7 +266,7 @@ def test_a_criterion_that_fails_when_run_is_unknown_and_sends_to_a_clinician(
     assert failed.missing == ()
     assert failed.error is not None
     assert error in failed.error
-    assert failed.text.en == "This requirement could not be checked. A clinician will decide."
+    assert failed.text.en == "This requirement could not be checked, so a clinician decides."
 
 
 # --- records ----------------------------------------------------------------------------

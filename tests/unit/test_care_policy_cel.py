@@ -234,3 +234,16 @@ def test_an_interrupt_is_not_taken_for_a_library_failure() -> None:
 
 def _never_called(source: str) -> None:
     raise AssertionError("the expression reached CEL")
+
+
+def test_a_list_macro_inside_another_is_refused_before_it_can_run_for_ever() -> None:
+    items = ", ".join(["0"] * 20)
+    nested = f"size([{items}].map(a, [{items}].map(b, [{items}].map(c, phq9_total)))) > 0"
+    with pytest.raises(ExpressionError, match="inside another list macro") as refused:
+        compile_expression(nested)
+    assert refused.value.column == nested.index("map(b") + 1
+
+
+def test_one_level_of_list_macro_is_allowed() -> None:
+    compiled = compile_expression("current_services.exists(s, s == 'group_therapy')")
+    assert compiled.reads == ("current_services",)
