@@ -1,8 +1,8 @@
 """Care decisions, scoped like their pages: health staff read the service catalogue, a
 person's care, decisions and appeals; a clinician sets levels, asks for decisions, confirms
-or overrides them and decides others' appeals (I4); a supervisor drafts and publishes
-policies; a resident at a kiosk reads their own decisions and appeals them. Custody may
-call none of these (I6).
+or overrides them and decides others' appeals (I4); a supervisor sets the facility's
+contact figures and services and drafts and publishes policies; a resident at a kiosk
+reads their own decisions and appeals them. Custody may call none of these (I6).
 
 Reads are the pages' selectors, which record one read event per answer (I7); writes are
 the services, which record theirs. A refusal of a service is 400 with its reason.
@@ -25,6 +25,8 @@ from kiteline.api.care_schemas import (
     AppealIn,
     AppealListOut,
     AppealPageOut,
+    CareSettingsOut,
+    ContactFiguresIn,
     DecisionIn,
     DecisionOut,
     DraftIn,
@@ -38,6 +40,7 @@ from kiteline.api.care_schemas import (
     PolicyOut,
     ProblemOut,
     ProblemsOut,
+    ServiceChangeIn,
     ServiceOut,
     grievance_notice,
 )
@@ -52,6 +55,7 @@ from kiteline.care.services import (
     CareError,
     assign_level,
     check_draft,
+    choose_care_settings,
     confirm_decision,
     decide_appeal,
     file_appeal,
@@ -59,6 +63,8 @@ from kiteline.care.services import (
     publish_policy,
     request_decision,
     save_draft,
+    scheme_of,
+    update_service,
 )
 from kiteline.care.staff_selectors import (
     AppealList,
@@ -67,13 +73,16 @@ from kiteline.care.staff_selectors import (
     DecisionView,
     PersonCare,
     PolicyHistory,
+    SettingsPage,
     appeal_for_action,
     appeal_list,
     appeal_page,
+    care_settings,
     decision_for_action,
     decision_page,
     decision_target,
     evaluation_for_level,
+    facility_for_settings,
     own_decisions_in_full,
     person_care,
     person_for_action,
@@ -102,6 +111,115 @@ def services(request: HttpRequest) -> list[CatalogueRow]:
     """The services of the caller's facilities, each with its published version (null
     before the first)."""
     return service_catalogue(actor=acting_user(request))
+
+
+def _settings(page: SettingsPage) -> dict[str, object]:
+    scheme = page.in_force
+    return {
+        "facility": page.facility_code,
+        "scheme": scheme.code,
+        "scheme_name": scheme.name,
+        "source": scheme.source,
+        "levels": [
+            {
+                "code": level.code,
+                "name": level.name,
+                "description": level.description,
+                "contacts": [
+                    {
+                        "kind": contact.kind_code,
+                        "name": contact.kind,
+                        "every_days": contact.every_days,
+                        "unverified": contact.unverified,
+                        "as_needed": contact.as_needed,
+                        "own": contact.own,
+                    }
+                    for contact in level.contacts
+                ],
+                "not_required": [code for code, _name in level.not_required],
+                "weekly_structured_hours": level.weekly_hours,
+                "weekly_structured_hours_unverified": level.weekly_hours_unverified,
+            }
+            for level in scheme.levels
+        ],
+        "unverified": list(scheme.unverified),
+        "appeal_window_days": page.appeal_window_days,
+        "appeal_response_days": page.appeal_response_days,
+        "updated_by": page.updated_by,
+        "updated_at": page.updated_at,
+        "services": [
+            {
+                "service_id": row.service_id,
+                "code": row.code,
+                "name_en": row.name_en,
+                "name_es": row.name_es,
+                "capacity_note": row.capacity_note,
+                "active": row.active,
+                "version": row.version,
+                "has_draft": row.has_draft,
+            }
+            for row in page.services
+        ],
+    }
+
+
+@router.get("/care/settings", response=CareSettingsOut, auth=roles(Role.SUPERVISOR))
+def care_settings_of(request: HttpRequest, facility: str | None = None) -> dict[str, object]:
+    """A facility's levels of care with each contact figure (the preset's, marked
+    `unverified` where no public source confirms it, or the facility's `own`), its appeal
+    deadlines and its services. `facility` is a facility code; the caller's first when
+    left out. Names nobody: records no read."""
+    return _settings(care_settings(actor=acting_user(request), facility_code=facility))
+
+
+@router.put(
+    "/care/settings/contacts",
+    response={200: CareSettingsOut, 400: ErrorOut},
+    auth=roles(Role.SUPERVISOR),
+)
+def set_contact_figures(request: HttpRequest, payload: ContactFiguresIn) -> dict[str, object]:
+    """Set the facility's own contact figures for the scheme in force (which stays); a
+    figure that is not a whole number of days from 1 to 366 (or null) is refused, and
+    nothing is saved."""
+    actor = acting_user(request)
+    facility = facility_for_settings(actor=actor, facility_code=payload.facility)
+    try:
+        choose_care_settings(
+            actor=actor,
+            facility=facility,
+            scheme=scheme_of(facility).code,
+            contact_days=payload.contact_days,
+        )
+    except CareError as error:
+        raise _refused(error) from error
+    return _settings(care_settings(actor=actor, facility_code=facility.code))
+
+
+@router.post(
+    "/care/services/{service_id}",
+    response={200: ServiceOut, 400: ErrorOut},
+    auth=roles(Role.SUPERVISOR),
+)
+def change_service(request: HttpRequest, service_id: int, payload: ServiceChangeIn) -> CatalogueRow:
+    """Rename a service, change its capacity note, stop (`"active": false`) or start
+    offering it; a field left out stays as it is. An inactive service gets no new
+    decisions; the decisions it has keep it."""
+    actor = acting_user(request)
+    service = service_for_editing(actor=actor, service_id=service_id)
+    try:
+        changed = update_service(
+            actor=actor,
+            service=service,
+            name_en=service.name_en if payload.name_en is None else payload.name_en,
+            name_es=service.name_es if payload.name_es is None else payload.name_es,
+            capacity_note=(
+                service.capacity_note if payload.capacity_note is None else payload.capacity_note
+            ),
+            active=service.active if payload.active is None else payload.active,
+        )
+    except CareError as error:
+        raise _refused(error) from error
+    return next(row for row in service_catalogue(actor=actor) if row.service_id == changed.pk)
 
 
 @router.get("/people/{resident_number}/care", response=PersonCareOut, auth=roles(*HEALTH_ROLES))
@@ -292,16 +410,23 @@ def _filed(appeal: Appeal) -> AppealFiledOut:
 )
 def appeal(request: HttpRequest, decision_id: int, payload: AppealIn) -> Status[AppealFiledOut]:
     """A resident appeals their own "no" in their own words, or health staff file the
-    resident's appeal for them. 201 for a new appeal; 200 and the same appeal for the
-    same words again. The answer says that this appeal is not the formal grievance, and
-    how to file one."""
+    resident's appeal for them — one the resident made earlier with `received_at` (and a
+    `late_reason` when that was more than 15 minutes ago), counted from then. 201 for a new
+    appeal; 200 and the same appeal for the same words again. The answer says that this
+    appeal is not the formal grievance, and how to file one."""
     actor = acting_user(request)
     target = _decision_to_appeal(actor, decision_id)
     # The service keeps one appeal per decision whatever races; two first sends at once
     # may both be told 201, for the one appeal.
     already = appeal_of(target) is not None
     try:
-        filed = file_appeal(actor=actor, decision=target, text=payload.text)
+        filed = file_appeal(
+            actor=actor,
+            decision=target,
+            text=payload.text,
+            received_at=payload.received_at,
+            late_reason=payload.late_reason,
+        )
     except CareError as error:
         raise _refused(error) from error
     # Staff read the notice in their own language, a resident in the kiosk's.

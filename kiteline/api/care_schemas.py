@@ -14,7 +14,7 @@ from ninja import Field, Schema
 
 from kiteline.care.plain_words import Answer
 from kiteline.care.resident_selectors import ResidentDecision
-from kiteline.care.services import TEXT_MAX_LENGTH
+from kiteline.care.services import LATE_REASON_MAX_LENGTH, TEXT_MAX_LENGTH
 from kiteline.kites.selectors import local_time, local_time_or_none
 
 # ---- In ----------------------------------------------------------------------------------
@@ -45,11 +45,34 @@ class OverrideIn(Schema):
 
 class AppealIn(Schema):
     text: str = Field(max_length=TEXT_MAX_LENGTH)
+    # Staff only: when the resident made an appeal entered later (with a time zone), and
+    # why it is entered late when that was more than a few minutes ago.
+    received_at: datetime | None = None
+    late_reason: str = Field("", max_length=LATE_REASON_MAX_LENGTH)
 
 
 class AppealDecisionIn(Schema):
     outcome: str
     reason: str = Field(max_length=TEXT_MAX_LENGTH)
+
+
+class ContactFiguresIn(Schema):
+    """The facility's own contact figures, all of them: level → kind of contact → every
+    so many days (1 to 366), or null when it is not required. A figure left out is the
+    preset's. `facility` is a facility code (the caller's first when left out)."""
+
+    facility: str | None = None
+    # Any: a figure that is not a whole number is refused by the service in plain words.
+    contact_days: dict[str, dict[str, Any]]
+
+
+class ServiceChangeIn(Schema):
+    """What to change of a service; a field left out stays as it is."""
+
+    name_en: str | None = None
+    name_es: str | None = None
+    capacity_note: str | None = None
+    active: bool | None = None
 
 
 class DraftIn(Schema):
@@ -71,6 +94,52 @@ class ServiceOut(Schema):
     capacity_note: str
     active: bool
     version: int | None
+
+
+class ContactFigureOut(Schema):
+    kind: str  # clinician, psychiatry, treatment_plan
+    name: str
+    every_days: int
+    unverified: bool  # a preset's default that no public source confirms
+    as_needed: bool
+    own: bool  # the facility's own figure
+
+
+class SchemeLevelOut(Schema):
+    code: str
+    name: str
+    description: str
+    contacts: list[ContactFigureOut]
+    not_required: list[str]  # kinds the facility itself says are not required here
+    weekly_structured_hours: int | None
+    weekly_structured_hours_unverified: bool
+
+
+class SettingsServiceOut(Schema):
+    service_id: int
+    code: str
+    name_en: str
+    name_es: str
+    capacity_note: str
+    active: bool
+    version: int | None
+    has_draft: bool
+
+
+class CareSettingsOut(Schema):
+    """A facility's care settings as its page shows them (`staff_selectors.SettingsPage`)."""
+
+    facility: str
+    scheme: str
+    scheme_name: str
+    source: str
+    levels: list[SchemeLevelOut]
+    unverified: list[str]
+    appeal_window_days: int
+    appeal_response_days: int
+    updated_by: str
+    updated_at: datetime | None
+    services: list[SettingsServiceOut]
 
 
 class LevelOut(Schema):
@@ -155,7 +224,9 @@ class AppealRowOut(Schema):
     filed_at: datetime
     due_at: datetime
     overdue: bool
+    due_soon: bool
     breached: bool
+    needs_reviewer: bool
     reviewer: str
     remote_reviewer: bool
     outcome: str
@@ -171,6 +242,7 @@ class AppealOut(AppealRowOut):
 
     text: str
     filed_by: str
+    late_reason: str
     reason: str
 
 
@@ -213,6 +285,7 @@ class DecisionOut(Schema):
 class AppealListOut(Schema):
     open: list[AppealRowOut]
     decided: list[AppealRowOut]
+    needs_reviewer: int  # for a supervisor: open appeals nobody may decide until one is named
 
 
 class AppealPageOut(Schema):

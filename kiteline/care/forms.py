@@ -12,8 +12,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kiteline.care.levels import MAX_DAYS
 from kiteline.care.models import AppealOutcome, Outcome, OverrideReason
-from kiteline.care.services import TEXT_MAX_LENGTH
+from kiteline.care.services import LATE_REASON_MAX_LENGTH, TEXT_MAX_LENGTH
+from kiteline.kites.forms import in_zone, local_input
 
 type Choices = Sequence[tuple[Any, Any]]  # (value, label); a label may be a lazy text
 
@@ -89,12 +91,40 @@ class OverrideForm(forms.Form):
 
 
 class FileAppealForm(forms.Form):
+    """Staff file the resident's appeal; one the resident made earlier (on paper, at pill
+    call) counts from when they made it, read in the facility's time (`time_zone`)."""
+
     text = forms.CharField(
         max_length=TEXT_MAX_LENGTH,
         required=False,
         widget=_text_area(4),
         label=_("Why the resident disagrees, in their words"),
     )
+    received_at = forms.DateTimeField(
+        required=False,
+        widget=local_input(),
+        label=_("Received on (facility time)"),
+        help_text=_("When the resident made the appeal. Leave empty when it is just now."),
+    )
+    late_reason = forms.CharField(
+        max_length=LATE_REASON_MAX_LENGTH,
+        required=False,
+        label=_("Why entered late"),
+        help_text=_("Needed when the resident made it more than a few minutes ago."),
+    )
+
+    def __init__(self, *args: Any, time_zone: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_zone = time_zone
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("received_at") is not None:
+            try:
+                data["received_at"] = in_zone(data["received_at"], self.time_zone)
+            except forms.ValidationError as error:
+                self.add_error("received_at", error)
+        return data
 
 
 class AppealDecisionForm(forms.Form):
@@ -145,3 +175,102 @@ class ServiceForm(forms.Form):
     name_en = forms.CharField(max_length=120, label=_("Name in English"))
     name_es = forms.CharField(max_length=120, label=_("Name in Spanish"))
     capacity_note = forms.CharField(max_length=300, required=False, label=_("Capacity"))
+
+
+class ServiceEditForm(forms.Form):
+    """Rename a service, change its capacity note, stop or start offering it."""
+
+    name_en = forms.CharField(max_length=120, label=_("Name in English"))
+    name_es = forms.CharField(max_length=120, label=_("Name in Spanish"))
+    capacity_note = forms.CharField(max_length=300, required=False, label=_("Capacity"))
+    active = forms.BooleanField(required=False, label=_("Offered (new decisions may be asked)"))
+
+
+PRESET, EVERY, NOT_REQUIRED = "preset", "every", "none"
+
+
+class ContactFiguresForm(forms.Form):
+    """The facility's own contact figures: per level of the scheme in force and per kind
+    of contact, the preset's figure, every so many days, or not required. Weekly hours of
+    structured activity stay the preset's: `levels.set_contact` sets contacts only."""
+
+    facility = forms.CharField(max_length=32, widget=forms.HiddenInput)
+    scheme = forms.CharField(max_length=32, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, rows: Sequence[Any] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        self.cells: list[tuple[Any, Any, str, str]] = []  # (row, cell, mode field, days field)
+        for row in rows:
+            for cell in row.cells:
+                mode, days = f"{row.level}__{cell.kind}__mode", f"{row.level}__{cell.kind}__days"
+                where = f"{row.level_name}, {cell.kind_name}"
+                preset = (
+                    _("Preset: not required")
+                    if cell.preset_days is None
+                    else _("Preset: every %(days)s days (unverified)") % {"days": cell.preset_days}
+                    if cell.preset_unverified
+                    else _("Preset: every %(days)s days") % {"days": cell.preset_days}
+                )
+                self.fields[mode] = forms.ChoiceField(
+                    choices=[
+                        (PRESET, preset),
+                        (EVERY, _("Every N days")),
+                        (NOT_REQUIRED, _("Not required")),
+                    ],
+                    label=where,
+                )
+                self.fields[days] = forms.CharField(
+                    max_length=8,
+                    required=False,
+                    label=_("%(where)s: every how many days") % {"where": where},
+                    widget=forms.NumberInput(attrs={"min": 1, "max": 366, "size": 4}),
+                )
+                if not self.is_bound:
+                    own = cell.own
+                    self.initial[mode] = (
+                        PRESET if not own else NOT_REQUIRED if cell.own_days is None else EVERY
+                    )
+                    shown = cell.own_days if own else cell.preset_days
+                    self.initial[days] = "" if shown is None else str(shown)
+                for name in (mode, days):
+                    self.fields[name].widget.attrs["aria-label"] = str(self.fields[name].label)
+                self.cells.append((row, cell, mode, days))
+
+    def grid(self) -> list[tuple[Any, list[tuple[Any, forms.BoundField, forms.BoundField]]]]:
+        """Per level, each kind of contact with its two fields, for the page's table."""
+        return [
+            (
+                row,
+                [
+                    (cell, self[mode], self[days])
+                    for at, cell, mode, days in self.cells
+                    if at is row
+                ],
+            )
+            for row in self.rows
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        figures: dict[str, dict[str, int | None]] = {}
+        for row, cell, mode, days in self.cells:
+            chosen = data.get(mode)
+            if chosen == NOT_REQUIRED:
+                figures.setdefault(row.level, {})[cell.kind] = None
+            elif chosen == EVERY:
+                text = (data.get(days) or "").strip()
+                number = int(text) if text.isascii() and text.isdigit() else None
+                if number is None or not 1 <= number <= MAX_DAYS:
+                    self.add_error(
+                        days,
+                        _(
+                            "%(level)s, %(kind)s: give a whole number of days from 1 to "
+                            "%(most)s, or choose “Not required”."
+                        )
+                        % {"level": row.level_name, "kind": cell.kind_name, "most": MAX_DAYS},
+                    )
+                    continue
+                figures.setdefault(row.level, {})[cell.kind] = number
+        data["contact_days"] = figures
+        return data

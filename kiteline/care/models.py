@@ -217,8 +217,14 @@ class Appeal(models.Model):
     # The resident's own words; clinical content.
     text = models.TextField()
     filed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # When the resident made the appeal (I5): for one staff enter later from paper, the
+    # time it was received, with why it was entered late.
     filed_at = models.DateTimeField()
+    late_reason = models.CharField(max_length=300, blank=True)
     due_at = models.DateTimeField()
+    # Set by the sweep once the deadline is near; a derived state, not audited (as a
+    # clock's warned_at).
+    warned_at = models.DateTimeField(null=True, blank=True)
     # Named when the facility has no other clinician: this reviewer sees this appeal only.
     reviewer = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="appeals_to_review"

@@ -3,6 +3,7 @@ decisions (asked, confirmed or overridden) and appeals. Each is one transaction 
 audit event (I7); details name records and fields, never clinical values."""
 
 import json
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -14,7 +15,14 @@ from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_event
 from kiteline.care.fact_sources import facts_for
 from kiteline.care.facts import JsonValue
-from kiteline.care.levels import PRESETS, ContactKind, LevelError, Scheme, set_contact
+from kiteline.care.levels import (
+    MAX_DAYS,
+    PRESETS,
+    ContactKind,
+    LevelError,
+    Scheme,
+    set_contact,
+)
 from kiteline.care.models import (
     DEFAULT_SCHEME,
     Appeal,
@@ -35,9 +43,11 @@ from kiteline.care.storable import unstorable
 from kiteline.facilities.models import Booking, Facility, Person
 from kiteline.kites.models import Kite
 from kiteline.kites.models import Outcome as KiteOutcome
+from kiteline.kites.services import BACKDATE_GRACE, CLOCK_SKEW
 from kiteline.screening.models import Evaluation, EvaluationKind
 
 TEXT_MAX_LENGTH = 4000
+LATE_REASON_MAX_LENGTH = 300
 
 
 class CareError(ValueError):
@@ -95,16 +105,29 @@ def _open_booking(actor: User, person: Person) -> Booking:
 # ---- Levels of care --------------------------------------------------------------------
 
 
+type ContactDays = dict[str, dict[str, int | None]]
+
+
+def with_own_figures(preset: Scheme, contact_days: ContactDays) -> Scheme:
+    """The preset with the facility's own figures over it (None: not required). A figure
+    the facility sets is its own, never unverified; a contact the preset requires only for
+    those who need it (psychiatry, for those on medication) stays so."""
+    scheme = preset
+    for level, contacts in contact_days.items():
+        for kind, days in contacts.items():
+            contact_kind = ContactKind(kind)
+            shown = preset.level(level).contact(contact_kind)
+            as_needed = shown is not None and shown.as_needed
+            scheme = set_contact(scheme, level, contact_kind, days, as_needed=as_needed)
+    return scheme
+
+
 def scheme_of(facility: Facility) -> Scheme:
     """The facility's scheme with its own contact figures over the preset's."""
     settings = CareSettings.objects.filter(facility=facility).first()
     if settings is None:
         return PRESETS[DEFAULT_SCHEME]
-    scheme = PRESETS[settings.scheme]
-    for level, contacts in settings.contact_days.items():
-        for kind, days in contacts.items():
-            scheme = set_contact(scheme, level, ContactKind(kind), days)
-    return scheme
+    return with_own_figures(PRESETS[settings.scheme], settings.contact_days)
 
 
 def appeal_days(facility: Facility) -> tuple[int, int]:
@@ -122,12 +145,14 @@ def choose_care_settings(
     actor: User,
     facility: Facility,
     scheme: str,
-    contact_days: dict[str, dict[str, int]] | None = None,
+    contact_days: ContactDays | None = None,
     appeal_window_days: int | None = None,
     appeal_response_days: int | None = None,
 ) -> CareSettings:
-    """`contact_days` None keeps the facility's own figures while the scheme stays the
-    same; a new scheme starts from its preset's."""
+    """`contact_days` (level → contact kind → every so many days, or None: not required)
+    are the facility's own figures, all of them: a figure left out is the preset's. None
+    keeps the facility's own figures while the scheme stays the same; a new scheme starts
+    from its preset's."""
     _require(actor, {Role.SUPERVISOR}, "choose the levels of care")
     _at_facility(actor, facility.pk)
     if scheme not in PRESETS:
@@ -135,32 +160,78 @@ def choose_care_settings(
     current = CareSettings.objects.filter(facility=facility).first()
     if contact_days is None and current is not None and current.scheme == scheme:
         contact_days = current.contact_days
-    try:
-        chosen = PRESETS[scheme]
-        for level, contacts in (contact_days or {}).items():
-            for kind, every in contacts.items():
-                # A form or the API may hand over text or a yes/no where days belong.
-                if every is not None and (not isinstance(every, int) or isinstance(every, bool)):
-                    raise CareError(f"{level}: {kind} every {every!r} days is not a number.")
-                chosen = set_contact(chosen, level, ContactKind(kind), every)
-    except (LevelError, ValueError) as error:
-        raise CareError(str(error)) from error
+    contact_days = _checked_contact_days(PRESETS[scheme], contact_days or {})
     for limit in (appeal_window_days, appeal_response_days):
         if limit is not None and not 1 <= limit <= 365:
             raise CareError("Appeal deadlines are between 1 and 365 days.")
+    before = (
+        None
+        if current is None
+        else {
+            "scheme": current.scheme,
+            "contact_days": current.contact_days,
+            "appeal_window_days": current.appeal_window_days,
+            "appeal_response_days": current.appeal_response_days,
+        }
+    )
     settings, _ = CareSettings.objects.update_or_create(
         facility=facility,
         defaults={
             "scheme": scheme,
-            "contact_days": contact_days or {},
+            "contact_days": contact_days,
             "updated_by": actor,
             "updated_at": timezone.now(),
             **({"appeal_window_days": appeal_window_days} if appeal_window_days else {}),
             **({"appeal_response_days": appeal_response_days} if appeal_response_days else {}),
         },
     )
-    _audit("care.settings", actor=actor, facility=facility, subjects=[f"facility:{facility.pk}"])
+    after = {
+        "scheme": settings.scheme,
+        "contact_days": settings.contact_days,
+        "appeal_window_days": settings.appeal_window_days,
+        "appeal_response_days": settings.appeal_response_days,
+    }
+    _audit(
+        "care.settings",
+        actor=actor,
+        facility=facility,
+        subjects=[f"facility:{facility.pk}"],
+        fields=[name for name, value in after.items() if before is None or before[name] != value],
+    )
     return settings
+
+
+def _checked_contact_days(preset: Scheme, contact_days: object) -> ContactDays:
+    """The figures as stored, or CareError naming the first that cannot be used (a form or
+    the API may hand over text, a yes/no, a level or kind that is not there)."""
+    kinds = ", ".join(kind.value for kind in ContactKind)
+    if not isinstance(contact_days, dict):
+        raise CareError("Contact figures are given per level, then per kind of contact.")
+    checked: ContactDays = {}
+    for level, contacts in contact_days.items():
+        try:
+            preset.level(str(level))
+        except LevelError as error:
+            raise CareError(f"{level!r} is not a level of the {preset.code} scheme.") from error
+        if not isinstance(contacts, dict):
+            raise CareError(f"{level}: give the figures per kind of contact ({kinds}).")
+        checked[level] = {}
+        for kind, every in contacts.items():
+            if kind not in {one.value for one in ContactKind}:
+                raise CareError(f"{level}: {kind!r} is not a kind of contact ({kinds}).")
+            if every is not None and (
+                not isinstance(every, int) or isinstance(every, bool) or not 1 <= every <= MAX_DAYS
+            ):
+                raise CareError(
+                    f"{level}: {kind} every {every!r} days cannot be used: give a whole "
+                    f"number of days from 1 to {MAX_DAYS}, or none when it is not required."
+                )
+            checked[level][kind] = every
+    try:
+        with_own_figures(preset, checked)
+    except (LevelError, ValueError) as error:
+        raise CareError(str(error)) from error
+    return checked
 
 
 @transaction.atomic
@@ -241,6 +312,57 @@ def add_service(
         capacity_note=_words(capacity_note),
     )
     _audit("care.service", actor=actor, facility=facility, subjects=[f"service:{service.pk}"])
+    return service
+
+
+@transaction.atomic
+def update_service(
+    *,
+    actor: User,
+    service: Service,
+    name_en: str,
+    name_es: str,
+    capacity_note: str,
+    active: bool,
+) -> Service:
+    """Rename a service, change its capacity note, or stop (and start again) offering it.
+    An inactive service gets no new decisions (`request_decision`); the decisions it has
+    keep it. Its code stays: published policies name it."""
+    _require(actor, {Role.SUPERVISOR}, "change a service")
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    _at_facility(actor, service.facility_id)
+    wanted = {
+        "name_en": _words(name_en),
+        "name_es": _words(name_es),
+        "capacity_note": _words(capacity_note),
+    }
+    if not wanted["name_en"] or not wanted["name_es"]:
+        raise CareError("A service needs its name in English and in Spanish.")
+    limits = {  # as the model's columns
+        "name_en": ("English name", 120),
+        "name_es": ("Spanish name", 120),
+        "capacity_note": ("capacity note", 300),
+    }
+    for field, text in wanted.items():
+        what, limit = limits[field]
+        if len(text) > limit:
+            raise CareError(f"Keep the {what} to {limit} characters.")
+    changed = [field for field, value in wanted.items() if getattr(service, field) != value]
+    if service.active != active:
+        changed.append("active")
+    if not changed:
+        return service
+    for field, value in wanted.items():
+        setattr(service, field, value)
+    service.active = active
+    service.save(update_fields=changed)
+    _audit(
+        "care.service",
+        actor=actor,
+        facility=service.facility,
+        subjects=[f"service:{service.pk}"],
+        fields=changed,
+    )
     return service
 
 
@@ -509,9 +631,21 @@ def override_decision(
 
 
 @transaction.atomic
-def file_appeal(*, actor: User, decision: Decision, text: str) -> Appeal:
+def file_appeal(
+    *,
+    actor: User,
+    decision: Decision,
+    text: str,
+    received_at: datetime | None = None,
+    late_reason: str = "",
+) -> Appeal:
     """The resident appeals a not-eligible decision in their own words (or staff file it
-    for them). The same appeal sent twice is one appeal."""
+    for them). The same appeal sent twice is one appeal.
+
+    Staff entering an appeal the resident made earlier (on paper, at pill call) give when it
+    was received, and why it is entered late when that was more than a few minutes ago: the
+    appeal then counts from then (I5) — within the time to appeal if made within it, and
+    due that many days after it was made. A resident's own appeal is made now."""
     decision = (
         Decision.objects.select_for_update(of=("self",))
         .select_related("facility", "person", "booking__facility")
@@ -523,6 +657,8 @@ def file_appeal(*, actor: User, decision: Decision, text: str) -> Appeal:
     if actor.is_resident:
         if actor.person_id != decision.person_id:
             raise CareError("You can appeal only your own decisions.")
+        if received_at is not None or late_reason:
+            raise CareError("An appeal made at the kiosk is made now.")
     else:
         _require(actor, {Role.NURSE, Role.CLINICIAN, Role.SUPERVISOR}, "file an appeal")
         _at_facility(actor, facility.pk)
@@ -535,7 +671,8 @@ def file_appeal(*, actor: User, decision: Decision, text: str) -> Appeal:
     if decision.outcome != Outcome.NOT_ELIGIBLE:
         raise CareError("Only a decision that says no can be appealed.")
     now = timezone.now()
-    if decision.appeal_by is not None and now > decision.appeal_by:
+    made_at, late_reason = _appeal_made_at(decision, now, received_at, late_reason)
+    if decision.appeal_by is not None and made_at > decision.appeal_by:
         raise CareError("The time to appeal this decision has passed.")
     if not text:
         raise CareError("Say why you disagree.")
@@ -548,8 +685,9 @@ def file_appeal(*, actor: User, decision: Decision, text: str) -> Appeal:
         facility=facility,
         text=text,
         filed_by=actor,
-        filed_at=now,
-        due_at=now + timedelta(days=response_days),
+        filed_at=made_at,
+        late_reason=late_reason,
+        due_at=made_at + timedelta(days=response_days),
     )
     _audit(
         "appeal.file",
@@ -557,20 +695,46 @@ def file_appeal(*, actor: User, decision: Decision, text: str) -> Appeal:
         facility=facility,
         person=decision.person,
         subjects=[f"appeal:{appeal.pk}", f"decision:{decision.pk}"],
-        fields=["text"],
+        fields=["text", "late_reason"] if late_reason else ["text"],
     )
     return appeal
 
 
-def may_review(actor: User, appeal: Appeal) -> bool:
+def _appeal_made_at(
+    decision: Decision, now: datetime, received_at: datetime | None, late_reason: str
+) -> tuple[datetime, str]:
+    """When the resident made the appeal, and why it is entered late (if it is): the rules
+    of a paper kite's time received (`kites.services.record_paper_kite`)."""
+    late_reason = _words(late_reason)
+    if len(late_reason) > LATE_REASON_MAX_LENGTH:
+        raise CareError(f"Keep why it is entered late under {LATE_REASON_MAX_LENGTH} characters.")
+    made_at = now if received_at is None else received_at
+    if timezone.is_naive(made_at):
+        raise CareError("The time received has no time zone.")
+    if made_at > now + CLOCK_SKEW:
+        raise CareError("The time received cannot be in the future.")
+    made_at = min(made_at, now)
+    if decision.decided_at is not None and made_at < decision.decided_at:
+        raise CareError("The time received is before the decision was made.")
+    if made_at < now - BACKDATE_GRACE and not late_reason:
+        raise CareError("Say why the appeal is entered later than the resident made it.")
+    return made_at, late_reason
+
+
+def may_review(actor: User, appeal: Appeal, *, facility_ids: Collection[int] | None = None) -> bool:
     """I4: never the clinician who made the decision. A named remote reviewer may review
-    this appeal (and only this one); otherwise a clinician at the facility."""
+    this appeal (and only this one); otherwise a clinician at the facility.
+
+    `facility_ids`, the actor's facilities when the caller has them already (a list of
+    appeals asks once, not once a line)."""
     if not actor.is_staff_member or actor.role != Role.CLINICIAN:
         return False
     if actor.pk == appeal.decision.decided_by_id:
         return False
     if appeal.reviewer_id is not None:
         return actor.pk == appeal.reviewer_id
+    if facility_ids is not None:
+        return appeal.facility_id in facility_ids
     return actor.facilities.filter(pk=appeal.facility_id).exists()
 
 
@@ -647,6 +811,17 @@ def decide_appeal(*, actor: User, appeal: Appeal, outcome: str, reason: str) -> 
         fields=["outcome", "reason"],
     )
     return appeal
+
+
+def warn_appeals(now: datetime, before: timedelta) -> int:
+    """The sweep's part: an unanswered appeal due within `before` is marked due soon, once.
+    A derived state, like a kite clock's warning: no audit event (the breach has one)."""
+    return Appeal.objects.filter(
+        decided_at__isnull=True,
+        warned_at__isnull=True,
+        due_at__gte=now,
+        due_at__lt=now + before,
+    ).update(warned_at=now)
 
 
 def record_overdue_appeals(now: datetime) -> int:

@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.audit.recording import record_read
 from kiteline.care.facts import FACTS, FactError, JsonValue, facts_from_json, render_value
-from kiteline.care.levels import CONTACT_NAMES, PRESETS, LevelError, Scheme, unverified_figures
+from kiteline.care.levels import (
+    CONTACT_NAMES,
+    PRESETS,
+    ContactKind,
+    LevelError,
+    Scheme,
+    unverified_figures,
+)
 from kiteline.care.models import (
     Appeal,
     CareSettings,
@@ -37,7 +44,13 @@ from kiteline.care.resident_selectors import (
     in_words,
     own_decisions,
 )
-from kiteline.care.services import appeal_days, denial_reasons, may_review, scheme_of
+from kiteline.care.services import (
+    ContactDays,
+    appeal_days,
+    denial_reasons,
+    may_review,
+    scheme_of,
+)
 from kiteline.facilities.models import Booking, Facility, Person
 from kiteline.facilities.selectors import people_in_scope, read_chain
 from kiteline.kites.models import Kite
@@ -183,7 +196,11 @@ class AppealRow:
     filed_at: datetime
     due_at: datetime
     overdue: bool  # unanswered past its deadline
+    due_soon: bool  # unanswered and the sweep warned that its deadline is near
     breached: bool  # a breach is recorded; no later answer clears it (I5)
+    # Unanswered, no reviewer named and no other active clinician at the facility: nobody
+    # may decide it until a supervisor names a reviewer (I4).
+    needs_reviewer: bool
     reviewer: str
     remote_reviewer: bool  # the named reviewer has no other access to the facility
     outcome: str
@@ -202,6 +219,7 @@ class AppealView(AppealRow):
 
     text: str
     filed_by: str
+    late_reason: str  # why staff entered it later than the resident made it
     reason: str
 
 
@@ -217,16 +235,43 @@ APPEAL_SELECTED = (
 APPEAL_PREFETCHED = ("reviewer__facilities",)
 
 
+def _others_may_decide() -> Exists:
+    """An appeal's facility has an active clinician other than the one who decided."""
+    return Exists(
+        User.objects.filter(
+            role=Role.CLINICIAN, is_active=True, facilities=OuterRef("facility_id")
+        ).exclude(pk=OuterRef("decision__decided_by_id"))
+    )
+
+
+def appeals_with_reviewers(appeals: QuerySet[Appeal]) -> QuerySet[Appeal]:
+    """`appeals`, each knowing (in the same query) whether anyone but a named reviewer may
+    decide it: read by `_needs_reviewer`."""
+    return appeals.annotate(others_may_decide=_others_may_decide())
+
+
+def _needs_reviewer(appeal: Appeal) -> bool:
+    """Open, no reviewer named, and no other active clinician at the facility: nobody may
+    decide it (I4) until a supervisor names one. Known only for appeals read through
+    `appeals_with_reviewers`."""
+    return (
+        appeal.decided_at is None
+        and appeal.reviewer_id is None
+        and getattr(appeal, "others_may_decide", True) is False
+    )
+
+
 def _appeal_row(
     appeal: Appeal,
     actor: User,
     now: datetime,
     mine: set[int],
-    clinicians: list[User] | None = None,
+    clinicians: "tuple[Clinician, ...] | None" = None,
 ) -> AppealRow:
     zone = appeal.facility.time_zone
     reviewer = appeal.reviewer
     open_ = appeal.decided_at is None
+    overdue = open_ and now > appeal.due_at
     return AppealRow(
         appeal_id=appeal.pk,
         number=appeal.number,
@@ -238,8 +283,10 @@ def _appeal_row(
         service=appeal.decision.service.name(_language()),
         filed_at=local_time(appeal.filed_at, zone),
         due_at=local_time(appeal.due_at, zone),
-        overdue=open_ and now > appeal.due_at,
+        overdue=overdue,
+        due_soon=open_ and not overdue and appeal.warned_at is not None,
         breached=appeal.breached_at is not None,
+        needs_reviewer=_needs_reviewer(appeal),
         reviewer=staff_name(reviewer),
         remote_reviewer=reviewer is not None
         and appeal.facility_id not in {f.pk for f in reviewer.facilities.all()},
@@ -247,7 +294,7 @@ def _appeal_row(
         outcome_label=appeal.get_outcome_display() if appeal.outcome else "",
         decided_by=staff_name(appeal.decided_by),
         decided_at=local_time_or_none(appeal.decided_at, zone),
-        may_review=open_ and may_review(actor, appeal),
+        may_review=open_ and may_review(actor, appeal, facility_ids=mine),
         own_decision=appeal.decision.decided_by_id == actor.pk,
         in_scope=bool({appeal.facility_id, appeal.decision.booking.facility_id} & mine),
         reviewer_choices=()
@@ -256,24 +303,46 @@ def _appeal_row(
     )
 
 
-def _active_clinicians() -> list[User]:
-    """Who may be named to review an appeal: any active clinician, at any facility."""
-    return list(
-        User.objects.filter(role=Role.CLINICIAN, is_active=True)
-        .prefetch_related("facilities")
-        .order_by("last_name", "first_name", "username")
+@dataclass(frozen=True)
+class Clinician:
+    """An active clinician who may be named to review an appeal, with their facilities."""
+
+    user_id: int
+    name: str
+    facility_ids: frozenset[int]
+
+
+def _active_clinicians() -> tuple[Clinician, ...]:
+    """Who may be named to review an appeal: any active clinician, at any facility. Read
+    once for a whole page (two queries), however many appeals it lists."""
+    users = list(
+        User.objects.filter(role=Role.CLINICIAN, is_active=True).order_by(
+            "last_name", "first_name", "username"
+        )
+    )
+    facilities: dict[int, set[int]] = {user.pk: set() for user in users}
+    links = User.facilities.through.objects.filter(user__in=[user.pk for user in users])
+    for user_id, facility_id in links.values_list("user_id", "facility_id"):
+        facilities[user_id].add(facility_id)
+    return tuple(
+        Clinician(
+            user_id=user.pk, name=staff_name(user), facility_ids=frozenset(facilities[user.pk])
+        )
+        for user in users
     )
 
 
-def _reviewer_choices(clinicians: list[User], appeal: Appeal) -> tuple[tuple[int, str], ...]:
+def _reviewer_choices(
+    clinicians: tuple[Clinician, ...], appeal: Appeal
+) -> tuple[tuple[int, str], ...]:
     choices = []
     for clinician in clinicians:
-        if clinician.pk == appeal.decision.decided_by_id:
+        if clinician.user_id == appeal.decision.decided_by_id:
             continue  # I4: never the clinician who made the decision
-        label = staff_name(clinician)
-        if appeal.facility_id not in {f.pk for f in clinician.facilities.all()}:
+        label = clinician.name
+        if appeal.facility_id not in clinician.facility_ids:
             label = _("%(name)s (remote: sees this appeal only)") % {"name": label}
-        choices.append((clinician.pk, label))
+        choices.append((clinician.user_id, label))
     return tuple(choices)
 
 
@@ -605,13 +674,18 @@ def _decision_view(
 
 
 def _appeal_view(
-    appeal: Appeal, actor: User, now: datetime, mine: set[int], clinicians: list[User] | None = None
+    appeal: Appeal,
+    actor: User,
+    now: datetime,
+    mine: set[int],
+    clinicians: tuple[Clinician, ...] | None = None,
 ) -> AppealView:
     row = _appeal_row(appeal, actor, now, mine, clinicians)
     return AppealView(
         **vars(row),
         text=appeal.text,
         filed_by=staff_name(appeal.filed_by),
+        late_reason=appeal.late_reason,
         reason=appeal.reason,
     )
 
@@ -623,6 +697,8 @@ class DecisionPage:
     override_outcomes: tuple[str, ...]  # the outcomes a clinician may choose over the proposal
     denial_cites_nothing: bool  # every criterion was met: a denial would cite none (I3)
     may_file_appeal: bool
+    # The time to appeal has passed: staff may still enter an appeal made within it (I5).
+    appeal_window_passed: bool
 
 
 def decision_page(*, actor: User, decision_id: int, now: datetime) -> DecisionPage:
@@ -661,10 +737,11 @@ def decision_page(*, actor: User, decision_id: int, now: datetime) -> DecisionPa
         override_outcomes=outcomes if deciding else (),
         denial_cites_nothing=deciding and not denial_reasons(decision),
         # An appeal is heard where the stay is now, as `file_appeal` files it.
+        # After the time to appeal, staff may still enter one the resident made within it.
         may_file_appeal=decision.booking.facility_id in mine
         and appeal is None
-        and decision.outcome == Outcome.NOT_ELIGIBLE
-        and (decision.appeal_by is None or now <= decision.appeal_by),
+        and decision.outcome == Outcome.NOT_ELIGIBLE,
+        appeal_window_passed=decision.appeal_by is not None and now > decision.appeal_by,
     )
 
 
@@ -685,6 +762,7 @@ class AppealList:
     open: tuple[AppealRow, ...]
     decided: tuple[AppealRow, ...]
     names_reviewers: bool
+    needs_reviewer: int  # open appeals nobody may decide until a reviewer is named
 
 
 def appeal_list(*, actor: User, now: datetime) -> AppealList:
@@ -693,14 +771,19 @@ def appeal_list(*, actor: User, now: datetime) -> AppealList:
     facilities, with who may be named to review the open ones."""
     if not actor.is_staff_member or actor.role not in (Role.CLINICIAN, Role.SUPERVISOR):
         raise Http404
+    # A fixed number of queries however many appeals there are: the actor's facilities
+    # and the clinicians are read once, not once a line.
+    mine = _my_facility_ids(actor)
     appeals = (
         appeals_in_scope(actor)
         .select_related(*APPEAL_SELECTED)
         .prefetch_related(*APPEAL_PREFETCHED)
     )
-    open_appeals = list(appeals.filter(decided_at__isnull=True).order_by("due_at", "pk"))
+    open_appeals = list(
+        appeals_with_reviewers(appeals.filter(decided_at__isnull=True)).order_by("due_at", "pk")
+    )
     if actor.role == Role.CLINICIAN:
-        open_appeals = [appeal for appeal in open_appeals if may_review(actor, appeal)]
+        open_appeals = [a for a in open_appeals if may_review(actor, a, facility_ids=mine)]
     decided = list(
         appeals.filter(decided_at__gte=now - timedelta(days=RECENT_DAYS)).order_by(
             "-decided_at", "-pk"
@@ -709,7 +792,6 @@ def appeal_list(*, actor: User, now: datetime) -> AppealList:
     open_appeals = open_appeals[:LIST_LIMIT]
     names = actor.role == Role.SUPERVISOR
     clinicians = _active_clinicians() if names and open_appeals else None
-    mine = _my_facility_ids(actor)
     shown = open_appeals + decided
     record_read(
         actor=actor,
@@ -722,6 +804,26 @@ def appeal_list(*, actor: User, now: datetime) -> AppealList:
         open=tuple(_appeal_row(a, actor, now, mine, clinicians) for a in open_appeals),
         decided=tuple(_appeal_row(a, actor, now, mine) for a in decided),
         names_reviewers=names,
+        needs_reviewer=sum(1 for a in open_appeals if names and _needs_reviewer(a)),
+    )
+
+
+def stranded_appeals(*, actor: User, now: datetime) -> int:
+    """For a supervisor's alerts: how many open appeals at their facilities nobody may
+    decide (no reviewer named, no other clinician there) are due soon or overdue. A count
+    only, naming no one: the appeals list shows which."""
+    if not actor.is_staff_member or actor.role != Role.SUPERVISOR:
+        return 0
+    due = Q(warned_at__isnull=False) | Q(due_at__lt=now)
+    return (
+        Appeal.objects.filter(
+            due,
+            facility__in=actor.facilities.all(),
+            decided_at__isnull=True,
+            reviewer__isnull=True,
+        )
+        .exclude(_others_may_decide())
+        .count()
     )
 
 
@@ -736,7 +838,7 @@ def appeal_page(*, actor: User, appeal_id: int, now: datetime) -> AppealPage:
     """One appeal with the decision and its evidence: for the staff of its facility, and
     for the remote reviewer named to it."""
     appeal = (
-        appeals_in_scope(actor)
+        appeals_with_reviewers(appeals_in_scope(actor))
         .select_related(*APPEAL_SELECTED)
         .prefetch_related(*APPEAL_PREFETCHED)
         .filter(pk=appeal_id)
@@ -905,6 +1007,8 @@ class ContactView:
     every_days: int
     unverified: bool
     as_needed: bool
+    own: bool = False  # the facility's own figure, not the preset's
+    kind_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -915,6 +1019,8 @@ class LevelView:
     contacts: tuple[ContactView, ...]
     weekly_hours: int | None
     weekly_hours_unverified: bool
+    # (code, name) of each contact the facility itself says is not required here.
+    not_required: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -953,10 +1059,60 @@ class SettingsPage:
     updated_at: datetime | None
     schemes: tuple[SchemeView, ...]
     services: tuple[ServiceRow, ...]
+    figures: tuple["FigureRow", ...] = ()  # the scheme in force's figures, to set
+
+    @property
+    def in_force(self) -> SchemeView:
+        return next(scheme for scheme in self.schemes if scheme.chosen)
 
 
-def _scheme_view(scheme: Scheme, chosen: bool) -> SchemeView:
+@dataclass(frozen=True)
+class FigureCell:
+    """One contact of one level of the scheme in force: the preset's figure and the
+    facility's own, if it set one."""
+
+    kind: str  # a ContactKind
+    kind_name: str
+    preset_days: int | None  # None: the preset does not require it
+    preset_unverified: bool
+    own: bool
+    own_days: int | None  # the facility's own figure; None with `own`: not required
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    level: str
+    level_name: str
+    cells: tuple[FigureCell, ...]
+
+
+def contact_figures(scheme: str, own: ContactDays) -> tuple[FigureRow, ...]:
+    """Every level and kind of contact of the preset `scheme`, with the facility's own
+    figures (`CareSettings.contact_days`) beside the preset's."""
     language = _language()
+    rows = []
+    for level in PRESETS[scheme].levels:
+        cells = []
+        for kind in ContactKind:
+            preset = level.contact(kind)
+            mine = own.get(level.code, {})
+            cells.append(
+                FigureCell(
+                    kind=kind.value,
+                    kind_name=CONTACT_NAMES[kind].get(language),
+                    preset_days=None if preset is None else preset.every_days.value,
+                    preset_unverified=preset is not None and preset.every_days.unverified,
+                    own=kind.value in mine,
+                    own_days=mine.get(kind.value),
+                )
+            )
+        rows.append(FigureRow(level.code, level.name.get(language), tuple(cells)))
+    return tuple(rows)
+
+
+def _scheme_view(scheme: Scheme, chosen: bool, own: ContactDays | None = None) -> SchemeView:
+    language = _language()
+    own = own or {}
     return SchemeView(
         code=scheme.code,
         name=scheme.name.get(language),
@@ -972,6 +1128,8 @@ def _scheme_view(scheme: Scheme, chosen: bool) -> SchemeView:
                         every_days=contact.every_days.value,
                         unverified=contact.every_days.unverified,
                         as_needed=contact.as_needed,
+                        own=contact.kind.value in own.get(level.code, {}),
+                        kind_code=contact.kind.value,
                     )
                     for contact in level.contacts
                 ),
@@ -980,6 +1138,11 @@ def _scheme_view(scheme: Scheme, chosen: bool) -> SchemeView:
                 else level.weekly_structured_hours.value,
                 weekly_hours_unverified=level.weekly_structured_hours is not None
                 and level.weekly_structured_hours.unverified,
+                not_required=tuple(
+                    (kind.value, CONTACT_NAMES[kind].get(language))
+                    for kind in ContactKind
+                    if kind.value in own.get(level.code, {}) and own[level.code][kind.value] is None
+                ),
             )
             for level in scheme.levels
         ),
@@ -1019,6 +1182,7 @@ def care_settings(*, actor: User, facility_code: str | None) -> SettingsPage:
         PolicyDraft.objects.filter(service__facility=facility).values_list("service_id", flat=True)
     )
     zone = facility.time_zone
+    own: ContactDays = {} if settings is None else settings.contact_days
     return SettingsPage(
         facility_code=facility.code,
         facility_name=facility.name,
@@ -1029,7 +1193,9 @@ def care_settings(*, actor: User, facility_code: str | None) -> SettingsPage:
         updated_by="" if settings is None else staff_name(settings.updated_by),
         updated_at=None if settings is None else local_time(settings.updated_at, zone),
         schemes=tuple(
-            _scheme_view(in_force if code == in_force.code else preset, code == in_force.code)
+            _scheme_view(in_force, True, own)
+            if code == in_force.code
+            else _scheme_view(preset, False)
             for code, preset in PRESETS.items()
         ),
         services=tuple(
@@ -1047,10 +1213,11 @@ def care_settings(*, actor: User, facility_code: str | None) -> SettingsPage:
             )
             for service in services
         ),
+        figures=contact_figures(in_force.code, own),
     )
 
 
-def kept_contact_days(facility: Facility, scheme: str) -> dict[str, dict[str, int]]:
+def kept_contact_days(facility: Facility, scheme: str) -> ContactDays:
     """The facility's own contact figures, to keep when its scheme is chosen again; a new
     scheme starts from its preset's figures (the old levels are not its own)."""
     settings = CareSettings.objects.filter(facility=facility).first()

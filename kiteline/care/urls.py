@@ -21,4 +21,10 @@ urlpatterns = [
     path("settings/", views.settings, name="care-settings"),
     path("settings/scheme/", views.choose_scheme, name="care-settings-scheme"),
     path("settings/services/", views.new_service, name="care-settings-service"),
+    path(
+        "settings/services/<int:service_id>/",
+        views.edit_service,
+        name="care-settings-service-edit",
+    ),
+    path("settings/contacts/", views.contact_figures_view, name="care-settings-contacts"),
 ]

@@ -20,14 +20,17 @@ from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.care.forms import (
     AppealDecisionForm,
     AskForm,
+    ContactFiguresForm,
     FileAppealForm,
     LevelForm,
     OverrideForm,
     ReviewerForm,
     SchemeForm,
+    ServiceEditForm,
     ServiceForm,
 )
 from kiteline.care.models import Outcome
+from kiteline.care.policy_selectors import service_for_editing
 from kiteline.care.services import (
     CareError,
     add_service,
@@ -39,12 +42,15 @@ from kiteline.care.services import (
     name_reviewer,
     override_decision,
     request_decision,
+    scheme_of,
+    update_service,
 )
 from kiteline.care.staff_selectors import (
     appeal_for_action,
     appeal_list,
     appeal_page,
     care_settings,
+    contact_figures,
     decision_for_action,
     decision_page,
     decision_target,
@@ -230,12 +236,20 @@ def appeal_for_resident(request: HttpRequest, decision_id: int) -> HttpResponse:
     kiosk."""
     actor = acting_user(request)
     target = decision_for_action(actor=actor, decision_id=decision_id)
-    form = FileAppealForm(request.POST)
+    # A time typed is the facility's where the appeal is heard: where the stay is now.
+    form = FileAppealForm(request.POST, time_zone=target.booking.facility.time_zone)
     if not form.is_valid():
         _report(request, form)
         return redirect("care-decision", decision_id=target.pk)
+    data = form.cleaned_data
     try:
-        filed = file_appeal(actor=actor, decision=target, text=form.cleaned_data["text"])
+        filed = file_appeal(
+            actor=actor,
+            decision=target,
+            text=data["text"],
+            received_at=data["received_at"],
+            late_reason=data["late_reason"],
+        )
     except CareError as error:
         messages.error(request, str(error))
         return redirect("care-decision", decision_id=target.pk)
@@ -343,8 +357,82 @@ def settings(request: HttpRequest) -> HttpResponse:
             },
         ),
         "service_form": ServiceForm(initial={"facility": page.facility_code}),
+        "figures_form": ContactFiguresForm(
+            rows=page.figures, initial={"facility": page.facility_code, "scheme": page.scheme}
+        ),
+        "service_rows": [
+            (
+                service,
+                ServiceEditForm(
+                    auto_id=f"service-{service.service_id}-%s",
+                    initial={
+                        "name_en": service.name_en,
+                        "name_es": service.name_es,
+                        "capacity_note": service.capacity_note,
+                        "active": service.active,
+                    },
+                ),
+            )
+            for service in page.services
+        ],
     }
     return render(request, "care/settings.html", context)
+
+
+@staff(Role.SUPERVISOR)
+@require_POST
+def contact_figures_view(request: HttpRequest) -> HttpResponse:
+    """The facility's own contact figures for the scheme in force (which stays)."""
+    actor = acting_user(request)
+    facility = facility_for_settings(actor=actor, facility_code=request.POST.get("facility"))
+    scheme = scheme_of(facility).code
+    rows = contact_figures(scheme, kept_contact_days(facility, scheme))
+    form = ContactFiguresForm(request.POST, rows=rows)
+    if request.POST.get("scheme") != scheme:
+        # The figures posted are for the levels of another scheme.
+        messages.error(
+            request, _("The levels of care changed since the page was opened: set them again.")
+        )
+    elif not form.is_valid():
+        _report(request, form)
+    else:
+        _attempt(
+            request,
+            lambda: choose_care_settings(
+                actor=actor,
+                facility=facility,
+                scheme=scheme,
+                contact_days=form.cleaned_data["contact_days"],
+            ),
+            _("Contact figures saved."),
+        )
+    return _settings_page(facility.code)
+
+
+@staff(Role.SUPERVISOR)
+@require_POST
+def edit_service(request: HttpRequest, service_id: int) -> HttpResponse:
+    """Rename a service, change its capacity note, stop or start offering it."""
+    actor = acting_user(request)
+    service = service_for_editing(actor=actor, service_id=service_id)
+    form = ServiceEditForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        _attempt(
+            request,
+            lambda: update_service(
+                actor=actor,
+                service=service,
+                name_en=data["name_en"],
+                name_es=data["name_es"],
+                capacity_note=data["capacity_note"],
+                active=data["active"],
+            ),
+            _("Service saved."),
+        )
+    else:
+        _report(request, form)
+    return _settings_page(service.facility.code)
 
 
 @staff(Role.SUPERVISOR)

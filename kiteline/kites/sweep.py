@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from kiteline.audit.recording import record_event
-from kiteline.care.services import record_overdue_appeals
+from kiteline.care.services import record_overdue_appeals, warn_appeals
 from kiteline.kites.models import Alert, Clock, Heartbeat
 from kiteline.kites.services import (
     BACKUP_LEVEL,
@@ -46,6 +46,7 @@ def sweep(now: datetime) -> SweepResult:
     warnings = Clock.objects.filter(
         met_at__isnull=True, warned_at__isnull=True, due_at__gte=now, due_at__lt=now + WARN_BEFORE
     ).update(warned_at=now)
+    warnings += warn_appeals(now, WARN_BEFORE)
     escalations = 0
     unanswered = Alert.objects.filter(
         acknowledged_at__isnull=True, escalated_at__isnull=True, ack_due_at__lt=now

@@ -19,6 +19,7 @@ from kiteline.accounts.authz import acting_user, staff
 from kiteline.accounts.kiosk_services import screen_language
 from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.accounts.navigation import may_open
+from kiteline.care.staff_selectors import stranded_appeals
 from kiteline.kites.downtime import (
     downtime_packet,
     housing_units,
@@ -178,8 +179,13 @@ def detail(request: HttpRequest, kite_id: int) -> HttpResponse:
 
 @staff(Role.CLINICIAN, Role.SUPERVISOR)
 def alerts(request: HttpRequest) -> HttpResponse:
-    rows = my_alerts(actor=acting_user(request), now=timezone.now())
-    return render(request, "kites/alerts.html", {"alerts": rows})
+    actor, now = acting_user(request), timezone.now()
+    context = {
+        "alerts": my_alerts(actor=actor, now=now),
+        # For a supervisor: appeals nobody may decide, due soon or overdue (a count only).
+        "stranded_appeals": stranded_appeals(actor=actor, now=now),
+    }
+    return render(request, "kites/alerts.html", context)
 
 
 @staff(Role.CUSTODY, Role.SUPERVISOR)

@@ -14,7 +14,13 @@ from kiteline.accounts.kiosk_services import issue_pin
 from kiteline.accounts.models import Role, User
 from kiteline.care.demo import GROUP_THERAPY, INDIVIDUAL_THERAPY
 from kiteline.care.models import Appeal, AppealOutcome, Decision, Outcome
-from kiteline.care.services import add_service, publish_policy, save_draft
+from kiteline.care.services import (
+    add_service,
+    confirm_decision,
+    publish_policy,
+    request_decision,
+    save_draft,
+)
 from kiteline.facilities.models import Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.models import Kite
@@ -165,3 +171,80 @@ def test_a_refused_request_for_therapy_is_appealed_and_granted_by_another_clinic
     ).to_be_visible()
     for other in (staff, reviewer):
         other.context.close()
+
+
+def test_a_spanish_speaker_reads_the_no_in_spanish_and_appeals_after_the_grievance_notice(
+    live_server: LiveServer,
+    page: Page,
+    facility: Facility,
+    unit_a: HousingUnit,
+    nurse: User,
+) -> None:
+    supervisor = User.objects.create_user(
+        username="test-supervisor", password=PASSWORD, role=Role.SUPERVISOR
+    )
+    clinician = User.objects.create_user(username="test-clinician", role=Role.CLINICIAN)
+    for user in (supervisor, clinician):
+        user.facilities.add(facility)
+    service = add_service(
+        actor=supervisor,
+        facility=facility,
+        code="individual_therapy",
+        name_en="Individual therapy",
+        name_es="Terapia individual",
+    )
+    save_draft(actor=supervisor, service=service, body=INDIVIDUAL_THERAPY)
+    publish_policy(actor=supervisor, service=service)
+    details = PersonDetails(
+        resident_number="R0000002",
+        given_name="Brook",
+        family_name="Testfield",
+        date_of_birth=date(1991, 2, 2),
+        language="es",
+    )
+    person = book_person(
+        actor=None,
+        details=details,
+        housing_unit=unit_a,
+        booked_at=timezone.now() - timedelta(days=5),
+        booking_number="B2",
+    ).person
+    phq9 = start_administration(actor=nurse, person=person, instrument="phq9-v1")
+    for n in range(1, 10):
+        record_answer(actor=nurse, administration=phq9, item=f"q{n}", value=1 if n < 9 else 0)
+    submit_screen(actor=nurse, administration=phq9)
+    decision = confirm_decision(
+        actor=clinician,
+        decision=request_decision(actor=clinician, person=person, service=service),
+    )
+    assert decision.outcome == Outcome.NOT_ELIGIBLE
+    temporary_pin = issue_pin(actor=nurse, person=person)
+
+    register_kiosk(page, live_server.url, "test-supervisor", "North Test Jail")
+    page.get_by_label("Your resident number").fill("R0000002")
+    page.get_by_label("Your PIN").fill(temporary_pin)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("El PIN con el que entró").fill(temporary_pin)
+    page.get_by_label("Su PIN nuevo", exact=True).fill("2580")
+    page.get_by_label("Su PIN nuevo otra vez").fill("2580")
+    page.get_by_role("button", name="Guardar mi PIN").click()
+    page.get_by_role("link", name="Mis decisiones").click()
+    page.get_by_role("link", name=re.compile("Terapia individual")).click()
+    expect(page.get_by_text("No, por ahora no.")).to_be_visible()
+    expect(
+        page.get_by_text(re.compile("PHQ-9 total 8 el .*; se necesita al menos 15"))
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile("Puede apelar hasta el"))).to_be_visible()
+    page.locator(".appeal-now a.button").click()
+    expect(
+        page.get_by_role("heading", name="Esta apelación no es una queja formal")
+    ).to_be_visible()
+    page.get_by_label("¿Por qué cree que la decisión está mal?").fill(
+        "No puedo hablar de esto en un grupo."
+    )
+    page.get_by_role("button", name="Enviar mi apelación").click()
+    expect(page.get_by_role("heading", name="Recibimos su apelación")).to_be_visible()
+    expect(
+        page.get_by_text("Solo una queja formal protege su derecho a ir a la corte.")
+    ).to_be_visible()
+    assert Appeal.objects.get().text == "No puedo hablar de esto en un grupo."

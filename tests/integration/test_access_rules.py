@@ -111,6 +111,8 @@ POST_ONLY = {
     "care-appeal-reviewer",
     "care-settings-scheme",
     "care-settings-service",
+    "care-settings-service-edit",
+    "care-settings-contacts",
     "policy-publish",
 }
 # Pages for everyone, such as sign-in.
@@ -266,6 +268,7 @@ API_ROUTES: dict[str, set[str]] = {
     "/api/v1/screenings/{administration_id}/fhir": {Role.CLINICIAN.value},
     f"/api/v1/people/{RESIDENT_NUMBER}/screenings": {Role.CLINICIAN.value},
     "/api/v1/care/services": HEALTH,
+    "/api/v1/care/settings": {Role.SUPERVISOR.value},
     f"/api/v1/people/{RESIDENT_NUMBER}/care": HEALTH,
     "/api/v1/decisions/{decision_id}": HEALTH,
     # Residents at a registered kiosk only, as for their kites.

@@ -364,7 +364,7 @@ def test_custody_is_refused_every_care_route(
     decision = denied(clinician, rosa, published)
     custody = token_client(staff_user(Role.CUSTODY, facility))
     routes = care_routes()
-    assert len(routes) == 15
+    assert len(routes) == 18
     before = AuditEvent.objects.count()
     for method, path in routes:
         url = path.format(

@@ -63,6 +63,7 @@ REFUSED_TO_CUSTODY = {
     f"/api/v1/people/{RESIDENT_NUMBER}/screenings",
     # And every field of care: services, levels, decisions, appeals, policies.
     "/api/v1/care/services",
+    "/api/v1/care/settings",
     f"/api/v1/people/{RESIDENT_NUMBER}/care",
     "/api/v1/decisions/mine",
     "/api/v1/decisions/1",
