@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.kite_benchmark
 	scripts/with-postgres $(BIN)/python -m benchmarks.kite_benchmark
 	$(BIN)/python -m benchmarks.policy_benchmark
+	$(BIN)/python -m benchmarks.schedule_benchmark
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
