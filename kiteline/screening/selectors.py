@@ -3,9 +3,9 @@ as one read event per request listing the records shown (I7). Custody never gets
 selector refuses anyone outside the health roles, and residents see only their own screens."""
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from kiteline.accounts.models import HEALTH_ROLES, Role, User
@@ -430,3 +430,57 @@ def administration_for_export(*, actor: User, administration_id: int) -> Export:
         authored=administration.submitted_at or administration.started_at,
         submitted=administration.submitted_at is not None,
     )
+
+
+# A screen given by staff and left unsubmitted this long is listed for someone to finish:
+# only its safety rules act before a submit (a BJMHS "yes" to current medication waits).
+LEFT_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class LeftScreen:
+    administration_id: int
+    resident_number: str
+    name: str
+    instrument: str
+    started_by: str
+    started_at: datetime
+    answered: int
+
+
+def screens_left_unsubmitted(*, actor: User, now: datetime) -> list[LeftScreen]:
+    """Screens staff started at the actor's facilities more than an hour ago and never
+    submitted, oldest first; one read event listing them."""
+    _health_staff(actor)
+    left = list(
+        Administration.objects.filter(
+            facility__in=actor.facilities.all(),
+            mode=Mode.STAFF,
+            submitted_at__isnull=True,
+            started_at__lt=now - LEFT_AFTER,
+            booking__released_at__isnull=True,
+        )
+        .select_related("person", "facility", "started_by")
+        .annotate(answered=Count("answers", filter=Q(answers__replaced_at__isnull=True)))
+        .order_by("started_at", "pk")[:LIST_LIMIT]
+    )
+    if left:
+        record_read(
+            actor=actor,
+            action="screening.read",
+            facility=read_chain(actor, {a.facility_id for a in left}),
+            records=[f"screening:{a.pk}" for a in left],
+            fields=[field.name for field in fields(LeftScreen)],
+        )
+    return [
+        LeftScreen(
+            administration_id=a.pk,
+            resident_number=a.person.resident_number,
+            name=display_name(a.person),
+            instrument=definition_of(a.instrument).name,
+            started_by=a.started_by.get_username(),
+            started_at=local_time(a.started_at, a.facility.time_zone),
+            answered=a.answered,
+        )
+        for a in left
+    ]

@@ -32,6 +32,7 @@ from kiteline.screening.selectors import (
     evaluation_list,
     recordable_kinds,
     screen_for_staff,
+    screens_left_unsubmitted,
 )
 from kiteline.screening.services import (
     ScreeningError,
@@ -70,9 +71,11 @@ def _number(raw: str) -> int | None:
 def evaluations(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", SHOWS[0])
     actor = acting_user(request)
-    rows = evaluation_list(actor=actor, show=show, now=timezone.now())
+    now = timezone.now()
+    rows = evaluation_list(actor=actor, show=show, now=now)
     context = {
         "rows": rows,
+        "left": screens_left_unsubmitted(actor=actor, now=now) if show == SHOWS[0] else [],
         "show": show,
         "shows": SHOWS,
         "done_form": DoneForm(),

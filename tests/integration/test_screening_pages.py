@@ -849,3 +849,25 @@ def test_a_safety_answer_shows_in_the_history(
     assert Kite.objects.filter(person=booking.person, urgency=Urgency.EMERGENT).exists()
     page = text_of(signed_in(clinician).get(f"/screening/people/{RESIDENT}/"))
     assert "A safety answer raised an emergent item." in page
+
+
+def test_a_receiving_screen_left_unsubmitted_is_listed_until_it_is_submitted(
+    nurse: User, booking: Booking
+) -> None:
+    screening = start_administration(actor=nurse, person=booking.person, instrument="bjmhs-v1")
+    record_answer(actor=nurse, administration=screening, item="q7", value=1)
+    nurses = signed_in(nurse)
+    assert "Screens started and not submitted" not in text_of(nurses.get("/screening/evaluations/"))
+    with later(hours=2):
+        # Signed in again: the session of two hours ago has timed out.
+        nurses = signed_in(nurse)
+        page = text_of(nurses.get("/screening/evaluations/"))
+        assert "Screens started and not submitted" in page
+        assert "Brief Jail Mental Health Screen" in page
+        (event,) = [e for e in reads("screening.read") if f"screening:{screening.pk}" in e.subjects]
+        assert event.actor_id == nurse.pk
+        for n in range(1, 9):
+            record_answer(actor=nurse, administration=screening, item=f"q{n}", value=int(n == 7))
+        submit_receiving_screen(actor=nurse, administration=screening, urgency="routine")
+        page = text_of(nurses.get("/screening/evaluations/"))
+        assert "Screens started and not submitted" not in page
