@@ -3,10 +3,9 @@ evidence and the clinician's sign-off, requests referred for a decision, appeals
 care settings. Thin: parse, call one selector or service, render; every action is a POST
 that goes back to its page with the service's refusal as the message."""
 
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -62,23 +61,9 @@ from kiteline.care.staff_selectors import (
     referred_kites,
     reviewer_for_action,
 )
+from kiteline.page_messages import attempt, report_form_errors
 
-
-def _attempt(request: HttpRequest, action: Callable[[], object], done: str) -> bool:
-    """Run a service; its refusal becomes the message the page shows."""
-    try:
-        action()
-    except CareError as error:
-        messages.error(request, str(error))
-        return False
-    messages.success(request, done)
-    return True
-
-
-def _report(request: HttpRequest, form: forms.Form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, str(error))
+_attempt = partial(attempt, refusals=(CareError,))
 
 
 def _person_page(resident_number: str) -> HttpResponse:
@@ -114,7 +99,7 @@ def set_level(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
     form = LevelForm(request.POST)
     if not form.is_valid():
-        _report(request, form)
+        report_form_errors(request, form)
         number = request.POST.get("resident_number", "")
         return _person_page(number) if number else redirect("roster")
     data = form.cleaned_data
@@ -142,7 +127,7 @@ def ask(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
     form = AskForm(request.POST)
     if not form.is_valid():
-        _report(request, form)
+        report_form_errors(request, form)
         return _back_from_ask(request.POST.get("back", ""), request.POST.get("resident_number"))
     data = form.cleaned_data
     target = decision_target(
@@ -225,7 +210,7 @@ def override(request: HttpRequest, decision_id: int) -> HttpResponse:
             _("Decided %(number)s, overriding the policy's proposal.") % {"number": target.number},
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return redirect("care-decision", decision_id=target.pk)
 
 
@@ -239,7 +224,7 @@ def appeal_for_resident(request: HttpRequest, decision_id: int) -> HttpResponse:
     # A time typed is the facility's where the appeal is heard: where the stay is now.
     form = FileAppealForm(request.POST, time_zone=target.booking.facility.time_zone)
     if not form.is_valid():
-        _report(request, form)
+        report_form_errors(request, form)
         return redirect("care-decision", decision_id=target.pk)
     data = form.cleaned_data
     try:
@@ -308,7 +293,7 @@ def decide(request: HttpRequest, appeal_id: int) -> HttpResponse:
             _("Appeal %(number)s decided.") % {"number": target.number},
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return redirect("care-appeal", appeal_id=target.pk)
 
 
@@ -329,7 +314,7 @@ def reviewer(request: HttpRequest, appeal_id: int) -> HttpResponse:
                 _("Named the reviewer of %(number)s.") % {"number": target.number},
             )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     if request.POST.get("back") == "appeal":
         return redirect("care-appeal", appeal_id=target.pk)
     return redirect("care-appeals")
@@ -394,7 +379,7 @@ def contact_figures_view(request: HttpRequest) -> HttpResponse:
             request, _("The levels of care changed since the page was opened: set them again.")
         )
     elif not form.is_valid():
-        _report(request, form)
+        report_form_errors(request, form)
     else:
         _attempt(
             request,
@@ -431,7 +416,7 @@ def edit_service(request: HttpRequest, service_id: int) -> HttpResponse:
             _("Service saved."),
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return _settings_page(service.facility.code)
 
 
@@ -456,7 +441,7 @@ def choose_scheme(request: HttpRequest) -> HttpResponse:
             _("Care settings saved."),
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return _settings_page(facility.code)
 
 
@@ -481,5 +466,5 @@ def new_service(request: HttpRequest) -> HttpResponse:
             _("Service added. It needs a published policy before decisions can be asked for."),
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return _settings_page(facility.code)

@@ -1,11 +1,10 @@
 """Staff pages for kites. Each view parses, calls one selector or service, and renders; every
 action is a POST that redirects back and shows the service's refusal as a message."""
 
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 from uuid import uuid4
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -69,25 +68,12 @@ from kiteline.kites.services import (
 )
 from kiteline.kites.standards import StandardError, publish_standard, schedule_on_call
 from kiteline.kites.watch import WatchError, clear_watch, complete_welfare_check, set_watch
+from kiteline.page_messages import attempt, report_form_errors
 
 REFUSALS = (KiteError, WatchError, StandardError)
 
 
-def _attempt(request: HttpRequest, action: Callable[[], object], done: str) -> bool:
-    """Run a service; its refusal becomes the message the page shows."""
-    try:
-        action()
-    except REFUSALS as error:
-        messages.error(request, str(error))
-        return False
-    messages.success(request, done)
-    return True
-
-
-def _report(request: HttpRequest, form: forms.Form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, str(error))
+_attempt = partial(attempt, refusals=REFUSALS)
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -316,7 +302,7 @@ def triage(request: HttpRequest, kite_id: int) -> HttpResponse:
             _("Triaged %(number)s.") % {"number": kite.number},
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return redirect("kite-detail", kite_id=kite.pk)
 
 
@@ -335,7 +321,7 @@ def link(request: HttpRequest, kite_id: int) -> HttpResponse:
             % {"number": kite.number, "other": other.number},
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return redirect("kite-detail", kite_id=kite.pk)
 
 
@@ -352,7 +338,7 @@ def close(request: HttpRequest, kite_id: int) -> HttpResponse:
             _("Closed %(number)s.") % {"number": kite.number},
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return redirect("kite-detail", kite_id=kite.pk)
 
 
@@ -378,7 +364,7 @@ def contact(request: HttpRequest, kite_id: int) -> HttpResponse:
             _("Recorded the contact for %(number)s.") % {"number": kite.number},
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return redirect("kite-detail", kite_id=kite.pk)
 
 
@@ -397,7 +383,7 @@ def false_alarm(request: HttpRequest, signal_id: int) -> HttpResponse:
             _("Marked as a false alarm. The request stays emergent until the resident is seen."),
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return redirect("kite-detail", kite_id=signal.kite_id)
 
 
@@ -433,7 +419,7 @@ def watch_set(request: HttpRequest) -> HttpResponse:
             _("Watch set for %(number)s.") % {"number": booking.person.resident_number},
         )
     else:
-        _report(request, form)
+        report_form_errors(request, form)
     return _back(request, reverse("kite-watch"))
 
 

@@ -2,7 +2,7 @@
 person's history. Thin: parse, call one selector or service, render; a refusal becomes the
 page's message."""
 
-from collections.abc import Callable
+from functools import partial
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +16,7 @@ from kiteline.accounts.models import HEALTH_ROLES, Role
 from kiteline.facilities.selectors import people_in_scope
 from kiteline.kites.models import Urgency
 from kiteline.kites.selectors import local_time
+from kiteline.page_messages import attempt, report_form_errors
 from kiteline.screening.evaluation_services import EvaluationError, complete_evaluation
 from kiteline.screening.forms import (
     AssignForm,
@@ -46,13 +47,7 @@ from kiteline.screening.services import (
 REFUSALS = (ScreeningError, EvaluationError)
 
 
-def _attempt(request: HttpRequest, action: Callable[[], object]) -> bool:
-    try:
-        action()
-    except REFUSALS as error:
-        messages.error(request, str(error))
-        return False
-    return True
+_attempt = partial(attempt, refusals=REFUSALS)
 
 
 def _person_page(resident_number: str) -> HttpResponse:
@@ -148,9 +143,7 @@ def submit(request: HttpRequest, administration_id: int) -> HttpResponse:
     administration = Administration(pk=screen.administration_id)
     form = ReceivingSubmitForm(request.POST) if screen.receiving else SubmitForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        report_form_errors(request, form)
         return redirect("screening-give", administration_id=administration_id)
     data = form.cleaned_data
     try:
@@ -191,9 +184,7 @@ def assign(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
     form = AssignForm(request.POST, actor=actor)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        report_form_errors(request, form)
         # Back to the person page the form was on, which shows the message; the roster
         # shows none, so it is only for a number the actor cannot see at all.
         number = request.POST.get("resident_number", "")
@@ -218,9 +209,7 @@ def evaluation_done(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = evaluation_for_action(actor=actor, evaluation_id=evaluation_id)
     form = DoneForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        report_form_errors(request, form)
     elif _attempt(
         request,
         lambda: complete_evaluation(
