@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kiteline.kites",
     "kiteline.screening",
     "kiteline.care",
+    "kiteline.scheduling",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,196 @@
+"""The facts `requirement_rules.specs` reads, gathered for one facility in a fixed number of
+queries: current levels of care, approved services, kites waiting for a face-to-face
+visit, evaluations due, and what has already been attended."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+
+from kiteline.care.levels import Scheme
+from kiteline.care.models import AppealOutcome, Decision, LevelAssignment, Outcome
+from kiteline.care.services import scheme_of
+from kiteline.facilities.models import Booking, Facility
+from kiteline.kites.models import Clock, ClockKind
+from kiteline.kites.models import Status as KiteStatus
+from kiteline.scheduling.models import (
+    Appointment,
+    AppointmentOutcome,
+    CloseReason,
+    Requirement,
+    SessionType,
+)
+from kiteline.scheduling.requirement_rules import (
+    EvaluationFact,
+    Facts,
+    KiteFact,
+    LevelContact,
+    LevelFact,
+    ServiceFact,
+)
+from kiteline.screening.models import Evaluation, EvaluationKind
+
+ONE_OFF_SOURCES = ("kite", "evaluation")
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def gather_facts(facility: Facility) -> Facts:
+    zone = ZoneInfo(facility.time_zone)
+    bookings = Booking.objects.filter(facility=facility, released_at__isnull=True)
+    booking_ids = set(bookings.values_list("pk", flat=True))
+    return Facts(
+        levels=_levels(facility, booking_ids, zone),
+        services=_services(facility, booking_ids, zone),
+        kites=_kites(facility, zone),
+        evaluations=_evaluations(facility, zone),
+        last_attended=_last_attended(booking_ids),
+        met_once=_met_once(booking_ids),
+    )
+
+
+def _levels(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tuple[LevelFact, ...]:
+    scheme: Scheme = scheme_of(facility)
+    codes = [level.code for level in scheme.levels]
+    latest: dict[int, LevelAssignment] = {}
+    assignments = LevelAssignment.objects.filter(booking_id__in=booking_ids).order_by(
+        "booking_id", "assigned_at", "pk"
+    )
+    for assignment in assignments:
+        latest[assignment.booking_id] = assignment
+    found = []
+    for booking_id, assignment in latest.items():
+        # A level from another scheme (chosen before the facility changed scheme) sets
+        # nothing here: a clinician has to set the level again in the current scheme.
+        if assignment.scheme != scheme.code or assignment.level not in codes:
+            continue
+        level = scheme.level(assignment.level)
+        contacts = tuple(
+            LevelContact(kind=str(contact.kind), every_days=contact.every_days.value)
+            for contact in level.contacts
+            if not contact.as_needed
+        )
+        if contacts:
+            found.append(
+                LevelFact(
+                    booking=booking_id,
+                    level_index=codes.index(assignment.level),
+                    assigned_on=local_date(assignment.assigned_at, zone),
+                    contacts=contacts,
+                )
+            )
+    return tuple(found)
+
+
+def _services(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tuple[ServiceFact, ...]:
+    """The latest decision for each stay and service, when it grants the service: eligible
+    and not overturned, or not eligible and overturned on appeal."""
+    delivering: dict[int, SessionType] = {
+        session.service_id: session
+        for session in SessionType.objects.filter(
+            facility=facility, active=True, service__isnull=False
+        ).order_by("-code")
+        if session.service_id is not None
+    }
+    decisions = (
+        Decision.objects.filter(
+            booking_id__in=booking_ids,
+            decided_at__isnull=False,
+            service_id__in=delivering.keys(),
+        )
+        .select_related("service", "appeal")
+        .order_by("booking_id", "service_id", "decided_at", "pk")
+    )
+    latest: dict[tuple[int, int], Decision] = {}
+    for decision in decisions:
+        latest[(decision.booking_id, decision.service_id)] = decision
+    found = []
+    for decision in latest.values():
+        appeal = getattr(decision, "appeal", None)
+        overturned = appeal is not None and appeal.outcome == AppealOutcome.OVERTURNED
+        if (decision.outcome == Outcome.ELIGIBLE) == overturned:
+            continue  # not granted
+        approved_at = (
+            appeal.decided_at if appeal is not None and overturned else decision.decided_at
+        )
+        session = delivering[decision.service_id]
+        if approved_at is None:  # never: undecided decisions are filtered out above
+            continue
+        found.append(
+            ServiceFact(
+                booking=decision.booking_id,
+                decision=decision.pk,
+                service_code=decision.service.code,
+                approved_on=local_date(approved_at, zone),
+                session_type=session.code,
+                every_days=session.every_days,
+            )
+        )
+    return tuple(found)
+
+
+def _kites(facility: Facility, zone: ZoneInfo) -> tuple[KiteFact, ...]:
+    clocks = (
+        Clock.objects.filter(
+            kite__facility=facility,
+            kite__booking__released_at__isnull=True,
+            kind__in=[ClockKind.FACE_TO_FACE, ClockKind.URGENT],
+            met_at__isnull=True,
+        )
+        .exclude(kite__status__in=[KiteStatus.SEEN, KiteStatus.CLOSED])
+        .select_related("kite")
+    )
+    return tuple(
+        KiteFact(
+            booking=clock.kite.booking_id,
+            kite=clock.kite_id,
+            received_on=local_date(clock.kite.received_at, zone),
+            due_on=local_date(clock.due_at, zone),
+            urgent=clock.kind == ClockKind.URGENT,
+        )
+        for clock in clocks
+    )
+
+
+def _evaluations(facility: Facility, zone: ZoneInfo) -> tuple[EvaluationFact, ...]:
+    due = Evaluation.objects.filter(
+        facility=facility,
+        booking__released_at__isnull=True,
+        kind__in=[EvaluationKind.EVALUATION, EvaluationKind.MEDICATION_CHECK],
+        done_at__isnull=True,
+        closed_at__isnull=True,
+    )
+    return tuple(
+        EvaluationFact(
+            booking=evaluation.booking_id,
+            evaluation=evaluation.pk,
+            medication_check=evaluation.kind == EvaluationKind.MEDICATION_CHECK,
+            urgency=evaluation.urgency or "routine",
+            safety=evaluation.safety,
+            opened_on=local_date(evaluation.opened_at, zone),
+            due_on=local_date(evaluation.due_at, zone),
+        )
+        for evaluation in due
+    )
+
+
+def _last_attended(booking_ids: set[int]) -> dict[tuple[int, str], date]:
+    attended = Appointment.objects.filter(
+        requirement__booking_id__in=booking_ids, outcome=AppointmentOutcome.ATTENDED
+    ).values_list("requirement__booking_id", "requirement__key", "date")
+    last: dict[tuple[int, str], date] = {}
+    for booking_id, key, day in attended:
+        if day > last.get((booking_id, key), date.min):
+            last[(booking_id, key)] = day
+    return last
+
+
+def _met_once(booking_ids: set[int]) -> frozenset[tuple[int, str]]:
+    met = Requirement.objects.filter(
+        Q(close_reason=CloseReason.MET) | Q(close_reason=CloseReason.DONE_ELSEWHERE),
+        booking_id__in=booking_ids,
+        source__in=ONE_OFF_SOURCES,
+    ).values_list("booking_id", "key")
+    return frozenset(met)

@@ -1,0 +1,102 @@
+"""A small facility for the scheduling tests: a supervisor, two clinicians with weekday
+hours, rooms, session types, and people on a level of care whose contacts fall due."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from kiteline.accounts.models import Role, User
+from kiteline.care.services import assign_level
+from kiteline.facilities.models import Booking, Facility, HousingUnit
+from kiteline.scheduling.models import Room, SessionType
+from kiteline.scheduling.services import (
+    SessionTypeDetails,
+    add_room,
+    add_session_type,
+    local_today,
+    set_weekly_hours,
+)
+from tests.integration.care_world import book, staff
+
+NINE, NOON, ONE, FIVE = 9 * 60, 12 * 60, 13 * 60, 17 * 60
+WEEKDAYS = range(5)
+
+
+@dataclass
+class World:
+    facility: Facility
+    unit: HousingUnit
+    supervisor: User
+    clinician: User
+    clinician2: User
+    custody: User
+    room: Room
+    room2: Room
+    individual: SessionType
+    psychiatry: SessionType
+
+    def next_monday(self) -> date:
+        today = local_today(self.facility, timezone.now())
+        return today + timedelta(days=7 - today.weekday())
+
+    def on_level(self, number: int, level: str = "enhanced") -> Booking:
+        booking = book(self.unit, number)
+        assign_level(actor=self.clinician, person=booking.person, level=level, reason="Seen.")
+        return booking
+
+
+def weekday_hours(user: User, facility: Facility, supervisor: User) -> None:
+    set_weekly_hours(
+        actor=supervisor,
+        facility=facility,
+        clinician=user,
+        windows=[(d, NINE, NOON) for d in WEEKDAYS] + [(d, ONE, FIVE) for d in WEEKDAYS],
+    )
+
+
+def build_world(facility: Facility, unit: HousingUnit) -> World:
+    supervisor = staff(Role.SUPERVISOR, facility, "sched-supervisor")
+    clinician = staff(Role.CLINICIAN, facility, "sched-clinician")
+    clinician2 = staff(Role.CLINICIAN, facility, "sched-clinician2")
+    custody = staff(Role.CUSTODY, facility, "sched-custody")
+    for user in (clinician, clinician2):
+        weekday_hours(user, facility, supervisor)
+    room = add_room(
+        actor=supervisor, facility=facility, code="r1", name="Health unit, room 1", seats=1
+    )
+    room2 = add_room(
+        actor=supervisor, facility=facility, code="r2", name="Health unit, room 2", seats=1
+    )
+    individual = add_session_type(
+        actor=supervisor,
+        facility=facility,
+        code="individual",
+        details=SessionTypeDetails(
+            name="Individual session",
+            kind="individual",
+            minutes=45,
+            seats=1,
+            clinicians=[clinician, clinician2],
+        ),
+    )
+    psychiatry = add_session_type(
+        actor=supervisor,
+        facility=facility,
+        code="psychiatry",
+        details=SessionTypeDetails(
+            name="Psychiatry", kind="psychiatry", minutes=30, seats=1, clinicians=[clinician2]
+        ),
+    )
+    return World(
+        facility=facility,
+        unit=unit,
+        supervisor=supervisor,
+        clinician=clinician,
+        clinician2=clinician2,
+        custody=custody,
+        room=room,
+        room2=room2,
+        individual=individual,
+        psychiatry=psychiatry,
+    )
