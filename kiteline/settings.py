@@ -212,6 +212,8 @@ AUDIT_SIGNING_KEY_FILE = Path(
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 ROSTER_PAGE_SIZE = envint("ROSTER_PAGE_SIZE", "25")
+# How long the optimizer may search when a supervisor proposes a schedule from the page.
+SCHEDULE_TIME_LIMIT_SECONDS = envint("SCHEDULE_TIME_LIMIT_SECONDS", "20")
 
 LOGGING = {
     "version": 1,

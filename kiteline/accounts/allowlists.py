@@ -46,4 +46,9 @@ CUSTODY_ALLOWED_FIELDS: dict[str, frozenset[str]] = {
     "watch": frozenset(
         {"resident_number", "name", "facility", "housing_unit", "level", "check_minutes"}
     ),
+    # Who goes where and when, and whether an officer walks them: a place, never a service;
+    # no clinician, session type or length (a length can tell psychiatry from therapy).
+    "escort_row": frozenset(
+        {"resident_number", "name", "housing_unit", "date", "time", "place", "needs_escort"}
+    ),
 }
