@@ -1,6 +1,6 @@
 """The sweep: once a minute, record breaches (of kite clocks, evaluations and appeals), warn
-before deadlines, escalate alerts that nobody acknowledged, and write a heartbeat that the
-staff pages watch."""
+before deadlines, escalate alerts that nobody acknowledged, bring scheduling requirements up
+to date (every ten minutes), and write a heartbeat that the staff pages watch."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +18,7 @@ from kiteline.kites.services import (
     record_breach,
 )
 from kiteline.kites.standards import on_call_now
+from kiteline.scheduling.services import refresh_due_requirements
 from kiteline.screening.evaluation_services import record_overdue_evaluations
 
 HEARTBEAT = "sweep"
@@ -32,6 +33,7 @@ class SweepResult:
     breaches: int
     warnings: int
     escalations: int
+    requirements_refreshed: int = 0  # facilities whose scheduling requirements were refreshed
 
 
 def sweep(now: datetime) -> SweepResult:
@@ -55,8 +57,14 @@ def sweep(now: datetime) -> SweepResult:
         with transaction.atomic():
             escalate(alert, now)
             escalations += 1
+    refreshed = refresh_due_requirements(now)
     Heartbeat.objects.update_or_create(name=HEARTBEAT, defaults={"beat_at": now})
-    return SweepResult(breaches=breaches, warnings=warnings, escalations=escalations)
+    return SweepResult(
+        breaches=breaches,
+        warnings=warnings,
+        escalations=escalations,
+        requirements_refreshed=refreshed,
+    )
 
 
 def escalate(alert: Alert, now: datetime) -> Alert:

@@ -18,6 +18,7 @@ from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_event
 from kiteline.care.models import Service
 from kiteline.facilities.models import Facility, HousingUnit, Person
+from kiteline.kites.models import Heartbeat
 from kiteline.scheduling import problem as core
 from kiteline.scheduling.checks import violations
 from kiteline.scheduling.greedy import greedy
@@ -498,10 +499,14 @@ def refresh_requirements(*, actor: User | None, facility: Facility, now: datetim
     sessions = list(SessionType.objects.filter(facility=facility, active=True).order_by("code"))
     wanted: dict[tuple[int, str], tuple[Spec, SessionType]] = {}
     unplaceable = []
+    # Still needed though nothing here can hold them now: an open one stays open as it is
+    # (closing it would say, falsely, that it was done or is no longer needed).
+    held: set[tuple[int, str]] = set()
     for spec in specs(gather_facts(facility)):
         session = _session_for(spec, sessions)
         if session is None:
             unplaceable.append(f"{spec.key} needs a {spec.session} session type")
+            held.add((spec.booking, spec.key))
         else:
             wanted[(spec.booking, spec.key)] = (spec, session)
     # Those of people held here now, and those this facility opened for people since moved.
@@ -512,13 +517,15 @@ def refresh_requirements(*, actor: User | None, facility: Facility, now: datetim
     )
     opened, updated, closed = [], [], []
     for requirement in open_here:
-        reason = _close_reason(requirement, facility, wanted)
+        reason = _close_reason(requirement, facility, wanted, held)
         if reason is not None:
             requirement.closed_at, requirement.close_reason = now, reason
             requirement.save(update_fields=["closed_at", "close_reason"])
             closed.append(requirement)
             continue
-        if requirement.facility_id != facility.pk:
+        if requirement.facility_id != facility.pk or (
+            (requirement.booking_id, requirement.key) in held
+        ):
             continue
         spec, session = wanted.pop((requirement.booking_id, requirement.key))
         values = _values(spec, session)
@@ -560,10 +567,30 @@ def refresh_requirements(*, actor: User | None, facility: Facility, now: datetim
     return RefreshResult(len(opened), len(updated), len(closed), tuple(unplaceable))
 
 
+# The sweep brings every facility's requirements up to date this often: often enough that a
+# release or a new level shows within minutes, rarely enough to cost nothing at scale.
+REFRESH_EVERY = timedelta(minutes=10)
+REFRESH_HEARTBEAT = "requirements"
+
+
+def refresh_due_requirements(now: datetime) -> int:
+    """For the sweep: refresh each facility that schedules, when the last refresh is older
+    than REFRESH_EVERY. The number of facilities refreshed."""
+    last = Heartbeat.objects.filter(name=REFRESH_HEARTBEAT).values_list("beat_at", flat=True)
+    if last and now - last[0] < REFRESH_EVERY:
+        return 0
+    facilities = Facility.objects.filter(session_types__active=True).distinct()
+    for facility in facilities:
+        refresh_requirements(actor=None, facility=facility, now=now)
+    Heartbeat.objects.update_or_create(name=REFRESH_HEARTBEAT, defaults={"beat_at": now})
+    return len(facilities)
+
+
 def _close_reason(
     requirement: Requirement,
     facility: Facility,
     wanted: dict[tuple[int, str], tuple[Spec, SessionType]],
+    held: set[tuple[int, str]],
 ) -> str | None:
     booking = requirement.booking
     if booking.released_at is not None:
@@ -572,7 +599,9 @@ def _close_reason(
         return CloseReason.TRANSFERRED
     if requirement.facility_id != facility.pk:
         return None  # another facility's to settle
-    if (requirement.booking_id, requirement.key) in wanted:
+    if (requirement.booking_id, requirement.key) in wanted or (
+        (requirement.booking_id, requirement.key) in held
+    ):
         return None
     if requirement.source in (Source.KITE, Source.EVALUATION):
         return CloseReason.DONE_ELSEWHERE

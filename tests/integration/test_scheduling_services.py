@@ -6,6 +6,7 @@ from django.utils import timezone
 from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Facility, HousingUnit
 from kiteline.facilities.services import release_person
+from kiteline.kites.sweep import sweep
 from kiteline.scheduling.models import (
     Appointment,
     AppointmentOutcome,
@@ -148,3 +149,17 @@ def test_a_room_named_for_a_service_is_refused(world: World) -> None:
             name="Psychiatry office",
             seats=1,
         )
+
+
+def test_the_sweep_refreshes_requirements_every_ten_minutes(world: World) -> None:
+    world.on_level(1)
+    now = timezone.now()
+    assert sweep(now).requirements_refreshed == 1
+    assert Requirement.objects.count() == 1
+    world.on_level(2)
+    assert sweep(now + timedelta(minutes=5)).requirements_refreshed == 0
+    assert Requirement.objects.count() == 1
+    assert sweep(now + timedelta(minutes=11)).requirements_refreshed == 1
+    assert Requirement.objects.count() == 2
+    refreshes = AuditEvent.objects.filter(action="scheduling.requirements_refresh")
+    assert list(refreshes.values_list("actor_id", flat=True)) == [None, None]
