@@ -15,6 +15,8 @@ from kiteline.care.demo import prepare_care_demo
 from kiteline.facilities.seeding import DEMO_PASSWORD, SeedError, SeedResult, seed_facility
 from kiteline.facilities.synthetic import KINDS, SyntheticPlan, plan_facility
 from kiteline.kites.demo import prepare_demo
+from kiteline.scheduling.demo import prepare_scheduling_demo
+from kiteline.scheduling.models import ScheduleRun
 from kiteline.screening.demo import ScreeningDemo, prepare_screening_demo
 
 
@@ -64,8 +66,10 @@ class Command(BaseCommand):
             prepare_care_demo(result.facilities)
             numbers = [resident.resident_number for resident in result.kiosk_residents]
             screening = prepare_screening_demo(result.facilities, numbers)
+            schedule = prepare_scheduling_demo(result.facilities)
             self._report_demo(result)
             self._report_screening(screening)
+            self._report_schedule(schedule)
 
     def _report_roster(self, plan: SyntheticPlan, result: SeedResult) -> None:
         main, annex = result.facilities
@@ -115,3 +119,14 @@ class Command(BaseCommand):
                 f"{booking.person.resident_number} (booked {booking.booked_at:%Y-%m-%d %H:%M} "
                 "UTC); `nurse` opens them from the roster and gives the receiving screen."
             )
+
+    def _report_schedule(self, run: ScheduleRun) -> None:
+        score = run.report["score"]
+        hours = sum(row["minutes"] for row in run.report["shortfall"]) / 60
+        self.stdout.write(
+            f"Schedule {run.number} is published for {run.start:%Y-%m-%d} and the "
+            f"{run.days - 1} days after: {score['missed']} mandatory contacts missed, "
+            f"{score['late']} late, shortfall {hours:.1f} clinician-hours. `supervisor` sees "
+            "it under Schedules; `custody` prints the Escort list; `clinician` records "
+            "outcomes under Appointments."
+        )

@@ -1,0 +1,184 @@
+"""What the scheduling stories need in the demo: the main facility's capacity (rooms,
+session types, the demo clinicians' hours, a training day, a unit's lockdown), levels of
+care and approved group therapy for part of the roster, a published two-week schedule, and
+a few outcomes recorded on today's appointments. Synthetic figures, for trying the system.
+
+Runs once: a second `make demo` finds the published schedule and leaves everything as is.
+"""
+
+import random
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from kiteline.accounts.models import User
+from kiteline.care.models import Decision, LevelAssignment, Service
+from kiteline.care.services import assign_level, confirm_decision, request_decision
+from kiteline.facilities.models import Booking, Facility
+from kiteline.scheduling.models import (
+    Appointment,
+    AppointmentOutcome,
+    RestrictionKind,
+    RunStatus,
+    ScheduleRun,
+    SessionType,
+)
+from kiteline.scheduling.services import (
+    SessionTypeDetails,
+    add_availability_exception,
+    add_restriction,
+    add_room,
+    add_session_type,
+    local_today,
+    propose_schedule,
+    publish_schedule,
+    record_outcome,
+    save_scheduling_settings,
+    set_weekly_hours,
+)
+
+MORNING, AFTERNOON = (8 * 60, 11 * 60 + 30), (13 * 60, 16 * 60 + 30)
+# Levels given to part of the roster: (level, share of the people held). Crisis care is
+# left to the clinicians: a crisis needs a person's own story, not a demo's draw.
+LEVELS = (("outpatient", 0.12), ("enhanced", 0.04))
+GROUP_MEMBERS = 12
+SOLVE_SECONDS = 8.0
+
+
+def prepare_scheduling_demo(facilities: Sequence[Facility]) -> ScheduleRun:
+    """The main facility's published schedule, made on the first run."""
+    facility = facilities[0]
+    published = ScheduleRun.objects.filter(facility=facility, status=RunStatus.PUBLISHED).first()
+    if published is not None:
+        return published
+    supervisor = User.objects.get(username="supervisor")
+    _capacity(facility, supervisor)
+    _care(facility)
+    today = local_today(facility, timezone.now())
+    run = propose_schedule(
+        actor=supervisor, facility=facility, start=today, days=14, time_limit=SOLVE_SECONDS
+    )
+    run = publish_schedule(actor=supervisor, run=run)
+    _outcomes(facility)
+    return run
+
+
+@transaction.atomic
+def _capacity(facility: Facility, supervisor: User) -> None:
+    clinician = User.objects.get(username="clinician")
+    clinician2 = User.objects.get(username="clinician2")
+    save_scheduling_settings(
+        actor=supervisor, facility=facility, periods=[MORNING, AFTERNOON], horizon_days=14
+    )
+    for number in (1, 2, 3):
+        add_room(
+            actor=supervisor,
+            facility=facility,
+            code=f"room-{number}",
+            name=f"Health unit, room {number}",
+            seats=1,
+        )
+    add_room(
+        actor=supervisor, facility=facility, code="dayroom", name="Health unit, day room", seats=10
+    )
+    both = [clinician, clinician2]
+    group_service = Service.objects.get(facility=facility, code="group_therapy")
+    for code, details in (
+        ("individual", SessionTypeDetails("Individual session", "individual", 45, 1, both)),
+        ("psychiatry", SessionTypeDetails("Psychiatry", "psychiatry", 30, 1, [clinician2])),
+        (
+            "crisis-follow-up",
+            SessionTypeDetails("Crisis follow-up", "crisis_follow_up", 30, 1, both),
+        ),
+        (
+            "coping-group",
+            SessionTypeDetails(
+                "Coping skills group", "group", 60, 8, [clinician], group_service, 7
+            ),
+        ),
+    ):
+        add_session_type(actor=supervisor, facility=facility, code=code, details=details)
+    # Weekday mornings and afternoons; weekend mornings for clinician, who covers crises.
+    weekdays = [(d, *MORNING) for d in range(5)] + [(d, *AFTERNOON) for d in range(5)]
+    set_weekly_hours(
+        actor=supervisor,
+        facility=facility,
+        clinician=clinician,
+        windows=[*weekdays, (5, *MORNING), (6, *MORNING)],
+    )
+    set_weekly_hours(actor=supervisor, facility=facility, clinician=clinician2, windows=weekdays)
+    today = local_today(facility, timezone.now())
+    add_availability_exception(
+        actor=supervisor,
+        facility=facility,
+        clinician=clinician2,
+        day=today + timedelta(days=8),
+        window=None,
+        reason="training",
+    )
+    unit = facility.housing_units.order_by("code").first()
+    add_restriction(
+        actor=supervisor,
+        facility=facility,
+        unit=unit,
+        day=today + timedelta(days=3),
+        start_minute=MORNING[0],
+        end_minute=MORNING[1],
+        kind=RestrictionKind.LOCKDOWN,
+    )
+
+
+@transaction.atomic
+def _care(facility: Facility) -> None:
+    """Levels of care for part of the roster, some set weeks ago (so their contacts are due
+    now), and group therapy approved for a dozen people (the waitlist)."""
+    clinician = User.objects.get(username="clinician")
+    rng = random.Random(8)  # noqa: S311 -- synthetic demo data, reproducible
+    held = list(
+        Booking.objects.filter(facility=facility, released_at__isnull=True)
+        .select_related("person")
+        .order_by("booking_number")
+    )
+    rng.shuffle(held)
+    start = 0
+    for level, share in LEVELS:
+        chosen = held[start : start + round(len(held) * share)]
+        start += len(chosen)
+        for booking in chosen:
+            assignment = assign_level(
+                actor=clinician, person=booking.person, level=level, reason="Demo level of care."
+            )
+            set_weeks_ago = timedelta(days=rng.randrange(0, 35))
+            LevelAssignment.objects.filter(pk=assignment.pk).update(
+                assigned_at=assignment.assigned_at - set_weeks_ago
+            )
+    group = Service.objects.get(facility=facility, code="group_therapy")
+    for booking in held[start : start + GROUP_MEMBERS]:
+        decision: Decision = request_decision(actor=clinician, person=booking.person, service=group)
+        confirm_decision(actor=clinician, decision=decision)
+
+
+def _outcomes(facility: Facility) -> None:
+    """Today's first appointments: one attended, one refused, one cancelled by custody, so
+    the missed-contacts view has each cause to show."""
+    today = local_today(facility, timezone.now())
+    todays = Appointment.objects.filter(
+        facility=facility,
+        date=today,
+        session_type__in=SessionType.objects.filter(facility=facility, kind="individual"),
+    ).select_related("clinician")[:3]
+    outcomes = (
+        (AppointmentOutcome.ATTENDED, "", ""),
+        (AppointmentOutcome.REFUSED, "", "Offered the same time next week."),
+        (AppointmentOutcome.CANCELLED_CUSTODY, "staffing", ""),
+    )
+    for appointment, (outcome, reason, note) in zip(todays, outcomes, strict=False):
+        record_outcome(
+            actor=appointment.clinician,
+            appointment=appointment,
+            outcome=outcome,
+            note=note,
+            custody_reason=reason,
+        )
