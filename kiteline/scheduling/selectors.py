@@ -115,6 +115,10 @@ def escort_list(
             status=AppointmentStatus.PUBLISHED,
             outcome__in=["", AppointmentOutcome.ATTENDED],
             date=day,
+            # Someone released or moved away since is nobody to escort, even before the
+            # sweep's next refresh withdraws the appointment.
+            requirement__booking__released_at__isnull=True,
+            requirement__booking__facility=facility,
         )
         .select_related("person", "room", "requirement")
         .order_by("start_minute", "person__family_name", "pk")

@@ -18,6 +18,7 @@ from kiteline.scheduling.models import (
 from kiteline.scheduling.services import (
     ScheduleError,
     add_room,
+    local_today,
     move_appointment,
     propose_schedule,
     publish_schedule,
@@ -110,7 +111,7 @@ def test_publishing_refuses_a_hand_edit_that_double_books_a_clinician(world: Wor
 def test_a_refusal_keeps_the_requirement_open_and_attendance_meets_it(world: World) -> None:
     world.on_level(1)
     world.on_level(2)
-    today = timezone.localdate()
+    today = local_today(world.facility, timezone.now())
     run = propose_schedule(
         actor=world.supervisor, facility=world.facility, start=world.next_monday(), days=7
     )
