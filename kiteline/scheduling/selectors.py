@@ -246,13 +246,11 @@ def requirements_page(*, actor: User, facility_code: str | None, now: datetime) 
     today = local_today(facility, now)
     open_here = Requirement.objects.filter(facility=facility, closed_at__isnull=True)
     rows = _requirement_rows(open_here.exclude(source=Source.SERVICE, mandatory=False), today)
-    waiting = [
-        row
-        for row in _requirement_rows(
-            open_here.filter(source=Source.SERVICE, mandatory=False), today
-        )
-        if row.appointment_date is None
-    ]
+    # In the waitlist's order before the list is cut at LIST_LIMIT: its head is never cut.
+    wanted = open_here.filter(source=Source.SERVICE, mandatory=False).order_by(
+        "-acuity", "waiting_since", "pk"
+    )
+    waiting = [row for row in _requirement_rows(wanted, today) if row.appointment_date is None]
     waiting.sort(key=lambda r: waitlist_order(r.acuity, r.waiting_since, r.requirement_id))
     record_read(
         actor=actor,
