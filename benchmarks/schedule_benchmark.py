@@ -7,21 +7,30 @@ Target (issue 8, "Benchmark"): a 3,000-person prison with 20 clinicians over 14 
 relative gap at most 1% within 30 s on a 2-core machine, and no missed mandatory contact
 whenever capacity allows.
 
-The requirements are generated here, deterministically from the seed: about a quarter of
-the people on the mental-health caseload, with required contacts every 7, 14, 30 or 90
-days by level of care and psychiatry every 30 or 60 days for those on medication;
-follow-ups after a crisis watch; kites' face-to-face deadlines (48 h, 72 h over a weekend);
-evaluations due; weekly groups; and a waitlist of approved therapy that is not mandatory.
-There are 18 rooms for 20 clinicians, one unit's lockdown and an emergency count. Both
-schedulers get the same problem; every schedule is checked against the hard constraints.
+The people and their housing units come from the project's synthetic generator
+(`kiteline.facilities.synthetic.plan_facility`, kind "prison"), sized so that its main
+facility holds about `--people` in custody; the annex it also plans is left out (it
+schedules on its own). Their requirements are drawn here, deterministically from the seed,
+and never date from before the person's booking: about a quarter of the people on the
+mental-health caseload, with required contacts every 7, 14, 30 or 90 days by level of care
+and psychiatry every 30 or 60 days for those on medication; follow-ups after a crisis
+watch; kites' face-to-face deadlines (48 h, 72 h over a weekend); evaluations due; weekly
+groups of ten at most, filled unit by unit; and a waitlist of approved therapy that is not
+mandatory. There are 18 rooms for 20 clinicians, a two-day lockdown of the most crowded
+general-population unit and an emergency count. Both schedulers get the same problem;
+every schedule is checked against the hard constraints.
 """
 
 import argparse
 import random
-from datetime import date, timedelta
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from benchmarks.harness import Figure, report
+from kiteline.facilities.synthetic import ANNEX_SHARE, plan_facility
 from kiteline.scheduling.checks import violations
 from kiteline.scheduling.greedy import greedy
 from kiteline.scheduling.optimizer import SolveOptions, optimize
@@ -40,14 +49,47 @@ from kiteline.scheduling.schedule import Schedule
 from kiteline.scheduling.shortfall import shortfall
 
 START = date(2026, 11, 30)  # a Monday
-UNITS = 12
+# When the generator's roster is taken: the Friday afternoon before the schedule starts.
+ROSTER_AT = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
+GROUP_SEATS = 10
 WORKDAY = (Window(8 * 60, 11 * 60 + 30), Window(13 * 60, 16 * 60 + 30))
 # Level of care: share of the caseload, days between required contacts, acuity.
 LEVELS = (("crisis", 0.08, 7, 8), ("enhanced", 0.22, 14, 4), ("outpatient", 0.45, 30, 2))
 MAINTENANCE = ("maintenance", 0.25, 90, 1)
 
 
+@dataclass(frozen=True, slots=True)
+class Resident:
+    person: str  # resident number
+    unit: str  # housing unit now
+    booked: date  # the stay's booking date, local to the facility
+
+
+def held_people(people: int, seed: int) -> list[Resident]:
+    """The people the generator's prison holds at ROSTER_AT, in its plan's order. The plan
+    puts ANNEX_SHARE of those in custody at the annex, so it is sized for the main facility
+    to hold about `people`."""
+    plan = plan_facility(
+        kind="prison", residents=round(people / (1 - ANNEX_SHARE)), seed=seed, now=ROSTER_AT
+    )
+    zone = ZoneInfo(plan.main.time_zone)
+    held = []
+    for person in plan.people:
+        stay = person.bookings[-1]
+        if stay.released_at is None and stay.facility_code == plan.main.code:
+            unit = stay.placements[-1].unit_code
+            held.append(
+                Resident(person.resident_number, unit, stay.booked_at.astimezone(zone).date())
+            )
+    return held
+
+
 def build_problem(people: int, clinicians: int, days: int, seed: int) -> Problem:
+    """The benchmark's problem for a prison of about `people` (tests solve small ones)."""
+    return prison_problem(held_people(people, seed), clinicians, days, seed)
+
+
+def prison_problem(held: list[Resident], clinicians: int, days: int, seed: int) -> Problem:
     rng = random.Random(seed)  # noqa: S311 -- synthetic data, reproducible by seed
     psychiatrists = [f"psychiatrist-{n}" for n in range(max(1, clinicians * 3 // 20))]
     therapists = [f"clinician-{n}" for n in range(clinicians - len(psychiatrists))]
@@ -59,14 +101,15 @@ def build_problem(people: int, clinicians: int, days: int, seed: int) -> Problem
         SessionType("evaluation", Kind.INDIVIDUAL, 60, frozenset(therapists)),
         SessionType("crisis_follow_up", Kind.CRISIS_FOLLOW_UP, 30, frozenset(therapists)),
         SessionType("psychiatry", Kind.PSYCHIATRY, 30, frozenset(psychiatrists)),
-        SessionType("group", Kind.GROUP, 90, frozenset(facilitators), capacity=10),
+        SessionType("group", Kind.GROUP, 90, frozenset(facilitators), capacity=GROUP_SEATS),
     )
     interview = [Room(f"interview-{n}", 1) for n in range(16)]
     rooms = (*interview, Room("group-room-1", 12), Room("group-room-2", 12))
-    requirements = _requirements(people, days, therapists, psychiatrists, rng)
+    requirements = _requirements(held, days, therapists, psychiatrists, rng)
+    crowded = _most_crowded(held)
     restrictions = (
-        Restriction(START + timedelta(days=3), Window(0, 24 * 60), "unit-4", "lockdown"),
-        Restriction(START + timedelta(days=4), Window(0, 24 * 60), "unit-4", "lockdown"),
+        Restriction(START + timedelta(days=3), Window(0, 24 * 60), crowded, "lockdown"),
+        Restriction(START + timedelta(days=4), Window(0, 24 * 60), crowded, "lockdown"),
         Restriction(START + timedelta(days=8), Window(10 * 60, 10 * 60 + 45), None, "count"),
     )
     return Problem(
@@ -78,6 +121,13 @@ def build_problem(people: int, clinicians: int, days: int, seed: int) -> Problem
         restrictions=restrictions,
         days=days,
     )
+
+
+def _most_crowded(held: list[Resident]) -> str:
+    """The general-population unit holding the most people (the first by code on a tie)."""
+    counts = Counter(r.unit for r in held if r.unit.startswith("GP-"))
+    # The generator always plans GP-1; a tiny prison may hold nobody in general population.
+    return min(counts, key=lambda unit: (-counts[unit], unit)) if counts else "GP-1"
 
 
 def _clinician(name: str, n: int, rng: random.Random, days: int) -> Clinician:
@@ -95,7 +145,11 @@ def _clinician(name: str, n: int, rng: random.Random, days: int) -> Clinician:
 
 
 def _requirements(
-    people: int, days: int, therapists: list[str], psychiatrists: list[str], rng: random.Random
+    held: list[Resident],
+    days: int,
+    therapists: list[str],
+    psychiatrists: list[str],
+    rng: random.Random,
 ) -> list[Requirement]:
     last = START + timedelta(days=days - 1)
     found: list[Requirement] = []
@@ -104,12 +158,11 @@ def _requirements(
         n: int, session: str, earliest: date, due: date, acuity: int, since: date, **more: Any
     ) -> None:
         more.setdefault("mandatory", True)
-        person, unit = f"p{n}", f"unit-{n % UNITS}"
         found.append(
             Requirement(
                 f"r{len(found)}",
-                person,
-                unit,
+                held[n].person,
+                held[n].unit,
                 session,
                 earliest=earliest,
                 due=due,
@@ -119,14 +172,19 @@ def _requirements(
             )
         )
 
-    groups: dict[int, list[int]] = {}  # by unit
+    def since_booked(n: int, day: date) -> date:
+        """Nothing is owed to someone, or waited for, before they were booked."""
+        return max(day, held[n].booked)
+
+    people = len(held)
+    grouped: list[int] = []
     for n in range(people):
         if rng.random() >= 0.25:  # not on the caseload
             continue
         name, _, every, acuity = _level(rng)
-        due = START + timedelta(days=rng.randrange(-2, every))
+        due = since_booked(n, START + timedelta(days=rng.randrange(-2, every)))
         while due <= last:  # the required contacts of their level of care
-            earliest = due - timedelta(days=every // 2)
+            earliest = since_booked(n, due - timedelta(days=every // 2))
             need(
                 n,
                 "individual",
@@ -138,9 +196,9 @@ def _requirements(
             )
             due += timedelta(days=every)
         if rng.random() < 0.4:  # on medication: psychiatry every 30 or 60 days
-            due = START + timedelta(days=rng.randrange(-3, rng.choice((30, 60))))
+            due = since_booked(n, START + timedelta(days=rng.randrange(-3, rng.choice((30, 60)))))
             if due <= last:
-                earliest = due - timedelta(days=10)
+                earliest = since_booked(n, due - timedelta(days=10))
                 need(
                     n,
                     "psychiatry",
@@ -151,34 +209,40 @@ def _requirements(
                     last_clinician=psychiatrists[n % len(psychiatrists)],
                 )
         if name in ("crisis", "enhanced") and rng.random() < 0.35:
-            groups.setdefault(n % UNITS, []).append(n)
+            grouped.append(n)
     for _ in range(people * 6 // 1000):  # off watch lately: follow-ups after 1, 3 and 7 days
-        n, off = rng.randrange(people), START - timedelta(days=rng.randrange(0, 3))
+        n = rng.randrange(people)
+        off = since_booked(n, START - timedelta(days=rng.randrange(0, 3)))
         for after in (1, 3, 7):
             due = max(START, off + timedelta(days=after))
             need(n, "crisis_follow_up", max(START, due - timedelta(days=1)), due, 9, off)
     for _ in range(people * 2 // 100):  # kites awaiting a face-to-face: 48 h, 72 h at weekends
-        n, received = rng.randrange(people), START - timedelta(days=rng.randrange(0, 2))
+        n = rng.randrange(people)
+        received = since_booked(n, START - timedelta(days=rng.randrange(0, 2)))
         weekend = any((received + timedelta(days=k)).weekday() >= 5 for k in range(3))
         due = max(START, received + timedelta(days=3 if weekend else 2))
         need(n, "face_to_face", START, due, 5, received)
     for _ in range(people * 15 // 1000):  # evaluations: urgent within 2 days, routine 14
-        n, referred = rng.randrange(people), START - timedelta(days=rng.randrange(0, 4))
+        n = rng.randrange(people)
+        referred = since_booked(n, START - timedelta(days=rng.randrange(0, 4)))
         urgent = rng.random() < 0.3
         due = max(START, referred + timedelta(days=2 if urgent else 14))
         need(n, "evaluation", START, due, 6 if urgent else 3, referred)
     for _ in range(people * 2 // 100):  # the waitlist: approved weekly therapy, not begun
-        n, since = rng.randrange(people), START - timedelta(days=rng.randrange(5, 200))
+        n = rng.randrange(people)
+        since = since_booked(n, START - timedelta(days=rng.randrange(5, 200)))
         for week in range(0, days, 7):
             first = START + timedelta(days=week)
             due = min(last, first + timedelta(days=6))
             need(n, "individual", first, due, 2, since, mandatory=False)
-    for unit, members in sorted(groups.items()):  # a weekly group in each unit, of ten at most
-        for n in members[:10]:
+    # Weekly groups of ten at most, filled unit by unit so that neighbours meet together.
+    grouped.sort(key=lambda n: (held[n].unit, n))
+    for number, start in enumerate(range(0, len(grouped), GROUP_SEATS)):
+        for n in grouped[start : start + GROUP_SEATS]:
             for week in range(0, days, 7):
                 first = START + timedelta(days=week)
                 due = min(last, first + timedelta(days=6))
-                need(n, "group", first, due, 2, first, group=f"group-{unit}")
+                need(n, "group", first, due, 2, first, group=f"group-{number}")
     return found
 
 
@@ -202,7 +266,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    problem = build_problem(args.people, args.clinicians, args.days, args.seed)
+    held = held_people(args.people, args.seed)
+    problem = prison_problem(held, args.clinicians, args.days, args.seed)
     baseline = greedy(problem)
     solution = optimize(problem, SolveOptions(args.time_limit, args.workers, args.seed))
     schedule = solution.schedule
@@ -211,7 +276,8 @@ def main() -> None:
         assert not broken, f"{checked.method} broke a hard constraint: {broken[:3]}"
     mandatory = sum(r.mandatory for r in problem.requirements)
     print(
-        f"\n{args.people:,} people, {len(problem.requirements):,} requirements "
+        f"\n{len(held):,} people held in {len({r.unit for r in held})} housing units "
+        f"(the generator's prison, seed {args.seed}), {len(problem.requirements):,} requirements "
         f"({mandatory:,} mandatory, {sum(_due(problem))} of them due within the horizon), "
         f"{args.clinicians} clinicians, {len(problem.rooms)} rooms, {args.days} days; "
         f"model {solution.size.variables:,} variables, {solution.size.constraints:,} "

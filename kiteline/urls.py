@@ -28,6 +28,7 @@ urlpatterns = [
     path("care/", include("kiteline.care.urls")),
     path("policies/", include("kiteline.care.policy_urls")),
     path("scheduling/escorts/", include("kiteline.scheduling.escort_urls")),
+    path("scheduling/capacity/", include("kiteline.scheduling.capacity_urls")),
     path("scheduling/", include("kiteline.scheduling.urls")),
     path("audit/", include("kiteline.audit.urls")),
     path("api/v1/", include("kiteline.api.urls")),

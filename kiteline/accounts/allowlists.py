@@ -51,4 +51,6 @@ CUSTODY_ALLOWED_FIELDS: dict[str, frozenset[str]] = {
     "escort_row": frozenset(
         {"resident_number", "name", "housing_unit", "date", "time", "place", "needs_escort"}
     ),
+    # When movement stops, where and why (lockdown, count...): custody record these too.
+    "movement_restriction": frozenset({"restriction_id", "date", "unit", "start", "end", "kind"}),
 }

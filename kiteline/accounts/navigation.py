@@ -28,6 +28,8 @@ STAFF_MENU = (
     ("kite-on-call", _("On call")),
     ("kite-phrases", _("Crisis phrases")),
     ("care-settings", _("Care settings")),
+    ("scheduling-capacity", _("Capacity")),
+    ("scheduling-restrictions", _("Movement")),
     ("policy-list", _("Policies")),
     ("kite-downtime", _("Downtime")),
     ("staff-users", _("Users")),

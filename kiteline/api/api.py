@@ -5,7 +5,7 @@ from django.views.decorators.cache import never_cache
 from ninja import NinjaAPI
 
 from kiteline.accounts.authz import api as decided_by_the_api
-from kiteline.api import care, kites, roster, screening
+from kiteline.api import care, kites, roster, scheduling, screening
 from kiteline.api.auth import refuse, staff_only
 
 api = NinjaAPI(
@@ -21,6 +21,7 @@ api.add_router("", roster.router, url_name_prefix="api")
 api.add_router("", kites.router, url_name_prefix="api")
 api.add_router("", screening.router, url_name_prefix="api")
 api.add_router("", care.router, url_name_prefix="api")
+api.add_router("", scheduling.router, url_name_prefix="api")
 
 
 def urls_of(ninja_api: NinjaAPI) -> list[URLPattern]:

@@ -214,7 +214,8 @@ class Requirement(models.Model):
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="requirements")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="requirements")
     source = models.CharField(max_length=16, choices=Source.choices)
-    # What it comes from: "level:clinician", "decision:12", "kite:40", "evaluation:7".
+    # What it comes from: "level:clinician", "service:group_therapy", "kite:40",
+    # "evaluation:7".
     key = models.CharField(max_length=64)
     session_type = models.ForeignKey(SessionType, on_delete=models.PROTECT, related_name="+")
     decision = models.ForeignKey(

@@ -16,7 +16,8 @@ Kiteline's defaults (no standard sets them), documented in docs/scheduling.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from kiteline.scheduling.problem import MAX_ACUITY, Kind
@@ -48,7 +49,7 @@ class LevelContact:
 class LevelFact:
     booking: int
     level_index: int  # 0 for the least intensive level of the scheme
-    assigned_on: date
+    assigned_on: date  # when the level began (recording it again unchanged keeps the date)
     contacts: tuple[LevelContact, ...]  # those required of everyone at the level
 
 
@@ -121,7 +122,7 @@ def specs(facts: Facts) -> tuple[Spec, ...]:
         spec = _service_spec(service, level_of.get(service.booking, 0), last)
         if spec is not None and (spec.booking, spec.key) not in facts.met_once:
             found.append(spec)
-    for kite in facts.kites:
+    for kite in _one_per_kite(facts.kites):
         key = f"kite:{kite.kite}"
         if (kite.booking, key) not in facts.met_once:
             found.append(_kite_spec(kite, key))
@@ -130,6 +131,23 @@ def specs(facts: Facts) -> tuple[Spec, ...]:
         if (evaluation.booking, key) not in facts.met_once:
             found.append(_evaluation_spec(evaluation, key))
     return tuple(sorted(found, key=lambda s: (s.booking, s.key)))
+
+
+def _one_per_kite(kites: Iterable[KiteFact]) -> list[KiteFact]:
+    """An urgent kite that describes a symptom runs two clocks (urgent, and face to face):
+    one requirement answers both, due by the nearer deadline, urgent if either is."""
+    merged: dict[tuple[int, int], KiteFact] = {}
+    for kite in kites:
+        seen = merged.get((kite.booking, kite.kite))
+        if seen is not None:
+            kite = replace(
+                kite,
+                received_on=min(seen.received_on, kite.received_on),
+                due_on=min(seen.due_on, kite.due_on),
+                urgent=seen.urgent or kite.urgent,
+            )
+        merged[(kite.booking, kite.kite)] = kite
+    return list(merged.values())
 
 
 def _capped(acuity: int) -> int:
@@ -145,7 +163,9 @@ def _level_specs(level: LevelFact, last: dict[tuple[int, str], date]) -> list[Sp
         # Counted from the last contact attended, or from the day the level was set.
         since = previous if previous is not None else level.assigned_on
         earliest = since + timedelta(days=1) if previous is not None else since
-        due = max(earliest, since + timedelta(days=contact.every_days))
+        # Never due before the level asked for it: a contact that a new, more intensive
+        # level already calls for is due the day the level is set, not late from the start.
+        due = max(earliest, since + timedelta(days=contact.every_days), level.assigned_on)
         found.append(
             Spec(
                 booking=level.booking,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 
 from kiteline.care.levels import Scheme
-from kiteline.care.models import AppealOutcome, Decision, LevelAssignment, Outcome
+from kiteline.care.models import Appeal, AppealOutcome, Decision, LevelAssignment, Outcome
 from kiteline.care.services import scheme_of
 from kiteline.facilities.models import Booking, Facility
 from kiteline.kites.models import Clock, ClockKind
@@ -55,10 +55,19 @@ def _levels(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tuple[
     scheme: Scheme = scheme_of(facility)
     codes = [level.code for level in scheme.levels]
     latest: dict[int, LevelAssignment] = {}
+    # When the current level began: the same level recorded again (at a review) must not
+    # postpone a contact already due.
+    began: dict[int, datetime] = {}
     assignments = LevelAssignment.objects.filter(booking_id__in=booking_ids).order_by(
         "booking_id", "assigned_at", "pk"
     )
     for assignment in assignments:
+        before = latest.get(assignment.booking_id)
+        if before is None or (before.scheme, before.level) != (
+            assignment.scheme,
+            assignment.level,
+        ):
+            began[assignment.booking_id] = assignment.assigned_at
         latest[assignment.booking_id] = assignment
     found = []
     for booking_id, assignment in latest.items():
@@ -77,7 +86,7 @@ def _levels(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tuple[
                 LevelFact(
                     booking=booking_id,
                     level_index=codes.index(assignment.level),
-                    assigned_on=local_date(assignment.assigned_at, zone),
+                    assigned_on=local_date(began[booking_id], zone),
                     contacts=contacts,
                 )
             )
@@ -104,20 +113,23 @@ def _services(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tupl
         .order_by("booking_id", "service_id", "decided_at", "pk")
     )
     latest: dict[tuple[int, int], Decision] = {}
+    # Since when each service has been granted without a break: a later decision that
+    # grants it again (a new request) keeps the person's place on the waitlist.
+    granted_since: dict[tuple[int, int], datetime] = {}
     for decision in decisions:
-        latest[(decision.booking_id, decision.service_id)] = decision
+        key = (decision.booking_id, decision.service_id)
+        latest[key] = decision
+        granted_at = _granted_at(decision)
+        if granted_at is None:
+            granted_since.pop(key, None)
+        else:
+            granted_since[key] = min(granted_since.get(key, granted_at), granted_at)
     found = []
-    for decision in latest.values():
-        appeal = getattr(decision, "appeal", None)
-        overturned = appeal is not None and appeal.outcome == AppealOutcome.OVERTURNED
-        if (decision.outcome == Outcome.ELIGIBLE) == overturned:
+    for key, decision in latest.items():
+        approved_at = granted_since.get(key)
+        if approved_at is None:
             continue  # not granted
-        approved_at = (
-            appeal.decided_at if appeal is not None and overturned else decision.decided_at
-        )
         session = delivering[decision.service_id]
-        if approved_at is None:  # never: undecided decisions are filtered out above
-            continue
         found.append(
             ServiceFact(
                 booking=decision.booking_id,
@@ -129,6 +141,17 @@ def _services(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tupl
             )
         )
     return tuple(found)
+
+
+def _granted_at(decision: Decision) -> datetime | None:
+    """When a decided decision granted its service, or None when it does not grant it."""
+    appeal: Appeal | None = getattr(decision, "appeal", None)
+    overturned = appeal is not None and appeal.outcome == AppealOutcome.OVERTURNED
+    if (decision.outcome == Outcome.ELIGIBLE) == overturned:
+        return None
+    if overturned and appeal is not None:
+        return appeal.decided_at
+    return decision.decided_at
 
 
 def _kites(facility: Facility, zone: ZoneInfo) -> tuple[KiteFact, ...]:

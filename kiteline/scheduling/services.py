@@ -474,7 +474,9 @@ class RefreshResult:
     unplaceable: tuple[str, ...]
 
 
-_UPDATED_FIELDS = ("session_type", "earliest", "due", "acuity", "mandatory", "waiting_since")
+# What a refresh may change on an open requirement, by attribute; the session type by id,
+# so that comparing reads no row.
+_UPDATED_FIELDS = ("session_type_id", "earliest", "due", "acuity", "mandatory", "waiting_since")
 
 
 def _session_for(spec: Spec, sessions: list[SessionType]) -> SessionType | None:
@@ -532,7 +534,7 @@ def refresh_requirements(*, actor: User | None, facility: Facility, now: datetim
         if any(getattr(requirement, f) != values[f] for f in _UPDATED_FIELDS):
             for field in _UPDATED_FIELDS:
                 setattr(requirement, field, values[field])
-            requirement.save(update_fields=list(_UPDATED_FIELDS))
+            requirement.save(update_fields=[f.removesuffix("_id") for f in _UPDATED_FIELDS])
             updated.append(requirement)
     bookings = dict(
         facility.bookings.filter(pk__in={b for b, _ in wanted}).values_list("pk", "person_id")
@@ -610,7 +612,7 @@ def _close_reason(
 
 def _values(spec: Spec, session: SessionType) -> dict[str, object]:
     return {
-        "session_type": session,
+        "session_type_id": session.pk,
         "earliest": spec.earliest,
         "due": spec.due,
         "acuity": spec.acuity,

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from kiteline.accounts.models import Role, User
-from kiteline.care.services import assign_level
+from kiteline.care.models import Decision, Service
+from kiteline.care.services import add_service, assign_level, confirm_decision, request_decision
 from kiteline.facilities.models import Booking, Facility, HousingUnit
 from kiteline.scheduling.models import Room, SessionType
 from kiteline.scheduling.services import (
@@ -17,7 +18,7 @@ from kiteline.scheduling.services import (
     local_today,
     set_weekly_hours,
 )
-from tests.integration.care_world import book, staff
+from tests.integration.care_world import book, criterion, publish, staff, text
 
 NINE, NOON, ONE, FIVE = 9 * 60, 12 * 60, 13 * 60, 17 * 60
 WEEKDAYS = range(5)
@@ -100,3 +101,43 @@ def build_world(facility: Facility, unit: HousingUnit) -> World:
         individual=individual,
         psychiatry=psychiatry,
     )
+
+
+# A policy that grants its service to anyone: the decision is not what scheduling is about.
+GRANT_ALL: dict[str, object] = {
+    "criteria": [criterion("anyone", "true")],
+    "rule": {"combine": "all"},
+    "offered_instead": [text("Group therapy", "Terapia de grupo")],
+}
+
+
+def offer_service(world: World, name_en: str, name_es: str, session_name: str) -> Service:
+    """A service that every decision grants, delivered by a session type of its own."""
+    service = add_service(
+        actor=world.supervisor,
+        facility=world.facility,
+        code="granted_service",
+        name_en=name_en,
+        name_es=name_es,
+    )
+    publish(world.supervisor, service, GRANT_ALL)
+    add_session_type(
+        actor=world.supervisor,
+        facility=world.facility,
+        code="granted",
+        details=SessionTypeDetails(
+            name=session_name,
+            kind="individual",
+            minutes=45,
+            seats=1,
+            clinicians=[world.clinician],
+            service=service,
+        ),
+    )
+    return service
+
+
+def grant(world: World, booking: Booking, service: Service) -> Decision:
+    """The service granted to the person of `booking`, as a clinician signs it off."""
+    asked = request_decision(actor=world.clinician, person=booking.person, service=service)
+    return confirm_decision(actor=world.clinician, decision=asked)

@@ -24,6 +24,7 @@ from kiteline.care.services import (
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.services import record_paper_kite
+from kiteline.scheduling.models import ScheduleRun
 from kiteline.screening.services import start_administration
 
 RESIDENT_NUMBER = "R0000001"
@@ -38,6 +39,7 @@ DECISION_ID = "<decision>"
 APPEAL_ID = "<appeal>"
 # And of the service the decision is on.
 SERVICE_ID = "<service>"
+RUN_ID = "<run>"
 
 # URL name and arguments → the roles that may open the page with GET. Write the expectation
 # here by hand from DESIGN.md: a rule changed by mistake then fails this matrix.
@@ -80,6 +82,15 @@ STAFF_PAGES: dict[str, tuple[dict[str, str], set[str]]] = {
     "policy-version": ({"service_id": SERVICE_ID, "version": "1"}, {Role.SUPERVISOR.value}),
     "policy-simulate": ({"service_id": SERVICE_ID}, {Role.SUPERVISOR.value}),
     "policy-simulate-changes": ({"service_id": SERVICE_ID}, {Role.CLINICIAN.value}),
+    "scheduling-capacity": ({}, {Role.SUPERVISOR.value}),
+    "scheduling-escorts": ({}, {Role.CUSTODY.value, Role.SUPERVISOR.value}),
+    # Custody record lockdowns too: they know first.
+    "scheduling-restrictions": ({}, {Role.SUPERVISOR.value, Role.CUSTODY.value}),
+    "scheduling-schedules": ({}, HEALTH),
+    "scheduling-run": ({"run_id": RUN_ID}, HEALTH),
+    "scheduling-requirements": ({}, HEALTH),
+    "scheduling-appointments": ({}, {Role.CLINICIAN.value, Role.SUPERVISOR.value}),
+    "scheduling-missed": ({}, {Role.CLINICIAN.value, Role.SUPERVISOR.value}),
 }
 # Pages that only act on POST; their tests cover who may post.
 POST_ONLY = {
@@ -114,6 +125,23 @@ POST_ONLY = {
     "care-settings-service-edit",
     "care-settings-contacts",
     "policy-publish",
+    "scheduling-capacity-settings",
+    "scheduling-room-add",
+    "scheduling-room-edit",
+    "scheduling-session-type-add",
+    "scheduling-session-type-edit",
+    "scheduling-weekly-hours",
+    "scheduling-exception-add",
+    "scheduling-exception-remove",
+    "scheduling-restriction-add",
+    "scheduling-restriction-remove",
+    "scheduling-propose",
+    "scheduling-publish",
+    "scheduling-discard",
+    "scheduling-appointment-move",
+    "scheduling-appointment-remove",
+    "scheduling-appointment-outcome",
+    "scheduling-refresh",
 }
 # Pages for everyone, such as sign-in.
 OPEN_PAGES = {"home", "login"}
@@ -188,7 +216,19 @@ def booked(unit_a: HousingUnit) -> dict[str, str]:
     ).kite
     screening = start_administration(actor=nurse, person=booking.person, instrument="bjmhs-v1")
     decision = refused_and_appealed(unit_a.facility, booking.person)
+    run = ScheduleRun.objects.create(
+        facility=unit_a.facility,
+        start=date(2026, 1, 5),
+        days=7,
+        method="greedy",
+        solve_status="heuristic",
+        report={},
+        seconds=0.0,
+        created_by=User.objects.get(username="matrix-supervisor"),
+        created_at=datetime(2026, 1, 5, tzinfo=UTC),
+    )
     return {
+        RUN_ID: str(run.pk),
         KITE_ID: str(kite.pk),
         SCREENING_ID: str(screening.pk),
         DECISION_ID: str(decision.pk),
@@ -276,6 +316,13 @@ API_ROUTES: dict[str, set[str]] = {
     "/api/v1/appeals": {Role.CLINICIAN.value, Role.SUPERVISOR.value},
     "/api/v1/appeals/{appeal_id}": HEALTH,
     "/api/v1/policies/{service_id}": {Role.SUPERVISOR.value},
+    "/api/v1/scheduling/availability": HEALTH,
+    "/api/v1/scheduling/requirements": HEALTH,
+    "/api/v1/scheduling/schedules": HEALTH,
+    "/api/v1/scheduling/schedules/{run_id}": HEALTH,
+    "/api/v1/scheduling/appointments": {Role.CLINICIAN.value, Role.SUPERVISOR.value},
+    # Custody's one scheduling route: who, when, where, and nothing clinical (I6).
+    "/api/v1/scheduling/escorts": {Role.CUSTODY.value, Role.SUPERVISOR.value},
 }
 
 
@@ -300,6 +347,7 @@ def test_api_role_matrix(
         decision_id=booked[DECISION_ID],
         appeal_id=booked[APPEAL_ID],
         service_id=booked[SERVICE_ID],
+        run_id=booked[RUN_ID],
     )
     response = client_as(role, facility).get(url)
     if role in API_ROUTES[route]:

@@ -20,6 +20,8 @@ from kiteline.facilities.services import (
     release_person,
     transfer_person,
 )
+from tests.integration.scheduling_world import build_world
+from tests.integration.test_api_scheduling import published_today
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 RESIDENT_NUMBER = "R0000001"
@@ -33,10 +35,14 @@ KIND_OF_SCHEMA = {
     "CustodyPersonOut": "person",
     "BookingOut": "booking",
     "PlacementOut": "placement",
+    "EscortListOut": "escort_list",
+    "EscortRowOut": "escort_row",
 }
-# A page's counts say nothing about anyone, so custody may have them beside the rows.
+# A page's counts say nothing about anyone, so custody may have them beside the rows; nor
+# do the facility, day and unit an escort list was asked for.
 ALLOWED_FIELDS = CUSTODY_ALLOWED_FIELDS | {
-    "roster_page": frozenset({"rows", "number", "num_pages", "total"})
+    "roster_page": frozenset({"rows", "number", "num_pages", "total"}),
+    "escort_list": frozenset({"facility", "date", "unit", "rows"}),
 }
 # A value for each path parameter of any GET route, from the seeded data below.
 PATH_VALUES = {
@@ -47,6 +53,7 @@ PATH_VALUES = {
     "decision_id": "1",
     "appeal_id": "1",
     "service_id": "1",
+    "run_id": "1",
 }
 # GET routes that refuse custody outright (403) whatever they hold: every field of a kite
 # is clinical, so no kite schema has a record kind here (I6).
@@ -70,6 +77,13 @@ REFUSED_TO_CUSTODY = {
     "/api/v1/appeals",
     "/api/v1/appeals/1",
     "/api/v1/policies/1",
+    # And of scheduling, but for the escort list: session types, clinicians, lengths and
+    # services tell what care a person gets.
+    "/api/v1/scheduling/availability",
+    "/api/v1/scheduling/requirements",
+    "/api/v1/scheduling/schedules",
+    "/api/v1/scheduling/schedules/1",
+    "/api/v1/scheduling/appointments",
 }
 
 
@@ -111,6 +125,12 @@ def seeded(unit_a: HousingUnit, unit_b: HousingUnit, south_unit: HousingUnit) ->
         booked_at=T0,
         booking_number="B3",
     )
+
+
+@pytest.fixture
+def escorted_today(facility: Facility, unit_a: HousingUnit) -> None:
+    """Appointments today at North, so that the escort list has rows to check."""
+    published_today(build_world(facility, unit_a), first=11)
 
 
 def staff_client(role: Role, *facilities: Facility) -> Client:
@@ -242,7 +262,11 @@ def check_fields(
 
 @pytest.mark.parametrize("query", [{}, {"released": "true"}])
 def test_every_payload_a_custody_user_can_get_holds_only_allow_listed_fields(
-    seeded: None, facility: Facility, other_facility: Facility, query: dict[str, str]
+    seeded: None,
+    escorted_today: None,
+    facility: Facility,
+    other_facility: Facility,
+    query: dict[str, str],
 ) -> None:
     custody = staff_client(Role.CUSTODY, facility, other_facility)
     schema = custody.get("/api/v1/openapi.json").json()
@@ -257,7 +281,11 @@ def test_every_payload_a_custody_user_can_get_holds_only_allow_listed_fields(
         assert response.status_code == 200, url
         kinds |= check_fields(response.json(), response_schema, components, url)
         checked.append(url)
-    assert checked == ["/api/v1/roster", f"/api/v1/people/{RESIDENT_NUMBER}"]
+    assert checked == [
+        "/api/v1/roster",
+        f"/api/v1/people/{RESIDENT_NUMBER}",
+        "/api/v1/scheduling/escorts",
+    ]
     assert refused == REFUSED_TO_CUSTODY
     # Proves the seeded data reached every depth: an empty list would check nothing.
     assert kinds == set(KIND_OF_SCHEMA.values())

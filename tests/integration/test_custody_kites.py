@@ -19,6 +19,7 @@ from kiteline.accounts.allowlists import CUSTODY_ALLOWED_FIELDS
 from kiteline.accounts.authz import Audience, rule_of
 from kiteline.accounts.models import Role, User
 from kiteline.audit.models import AuditEvent
+from kiteline.care.services import assign_level
 from kiteline.facilities.models import Booking, Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.models import CrisisSignal, Kite, WelfareCheck
@@ -30,6 +31,9 @@ from kiteline.kites.notice_selectors import (
 )
 from kiteline.kites.services import record_paper_kite
 from kiteline.kites.watch import WatchError, complete_welfare_check, set_watch
+from kiteline.scheduling.models import Appointment
+from kiteline.scheduling.services import local_today, propose_schedule, publish_schedule
+from tests.integration.scheduling_world import build_world
 from tests.integration.test_access_rules import POST_ONLY
 
 CRISIS_TEXT = "I want to kill myself tonight, I saw the therapist"
@@ -177,19 +181,37 @@ def custody_pages(resident_number: str) -> list[str]:
     return urls
 
 
+# Pages custody may open that list no resident at all: movement restrictions are by unit.
+PAGES_ABOUT_NO_RESIDENT = {"/scheduling/capacity/restrictions/"}
+
+
 def test_no_page_custody_can_open_shows_anything_clinical_about_a_kite(
-    client: Client, custody: User, crisis_kite: Kite
+    client: Client, custody: User, crisis_kite: Kite, unit_a: HousingUnit
 ) -> None:
+    # The resident also has a session today, so the escort list names them too.
+    world = build_world(crisis_kite.facility, unit_a)
+    assign_level(actor=world.clinician, person=crisis_kite.person, level="enhanced", reason="-")
+    run = propose_schedule(
+        actor=world.supervisor,
+        facility=world.facility,
+        start=world.next_monday(),
+        days=7,
+        method="greedy",
+    )
+    publish_schedule(actor=world.supervisor, run=run)
+    Appointment.objects.update(date=local_today(world.facility, timezone.now()))
     client.force_login(custody)
     urls = custody_pages(crisis_kite.person.resident_number)
     assert reverse("kite-custody") in urls
     assert reverse("roster") in urls
+    assert reverse("scheduling-escorts") in urls
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
         page = response.content.decode()
-        assert "R0000001" in page, url
-        for words in clinical_words(crisis_kite):
+        if url not in PAGES_ABOUT_NO_RESIDENT:
+            assert "R0000001" in page, url
+        for words in [*clinical_words(crisis_kite), world.individual.name, "sched-clinician"]:
             assert words not in page, f"{words!r} on {url}"
 
 

@@ -816,7 +816,18 @@ def test_the_sign_in_page_shows_no_banner(client: Client, db: None) -> None:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (Role.NURSE, ["Roster", "Triage", "Enter a request", "Evaluations", "Downtime"]),
+        (
+            Role.NURSE,
+            [
+                "Roster",
+                "Triage",
+                "Enter a request",
+                "Evaluations",
+                "Waitlist",
+                "Schedules",
+                "Downtime",
+            ],
+        ),
         (
             Role.CLINICIAN,
             [
@@ -826,12 +837,15 @@ def test_the_sign_in_page_shows_no_banner(client: Client, db: None) -> None:
                 "Evaluations",
                 "Referred for a decision",
                 "Appeals",
+                "Appointments",
+                "Waitlist",
+                "Schedules",
                 "Draft policies",
                 "Alerts",
                 "Downtime",
             ],
         ),
-        (Role.CUSTODY, ["Roster", "Custody notices"]),
+        (Role.CUSTODY, ["Roster", "Custody notices", "Escort list", "Movement"]),
         (Role.AUDITOR, ["Roster", "Audit log"]),
     ],
 )

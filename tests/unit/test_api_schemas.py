@@ -5,6 +5,7 @@ from ninja import Schema
 
 from kiteline.accounts.allowlists import CUSTODY_ALLOWED_FIELDS
 from kiteline.accounts.models import Role, User
+from kiteline.api.scheduling_schemas import EscortRowOut
 from kiteline.api.schemas import (
     BookingOut,
     CustodyPersonOut,
@@ -19,12 +20,15 @@ CUSTODY_SCHEMAS: dict[str, type[Schema]] = {
     "person": CustodyPersonOut,
     "booking": BookingOut,
     "placement": PlacementOut,
+    "escort_row": EscortRowOut,
 }
 
 
 # Served to custody by a page only (`/kites/custody/`), through no API route yet; the page's
 # tests hold its records to the allow-list (tests/integration/test_custody_kites.py).
-PAGE_ONLY_KINDS = {"welfare_check", "watch"}
+# Movement restrictions likewise, on the scheduling capacity pages: the API serves them to
+# health staff only (`/api/v1/scheduling/availability`).
+PAGE_ONLY_KINDS = {"welfare_check", "watch", "movement_restriction"}
 
 
 def test_there_is_a_custody_schema_for_every_allow_listed_record_kind() -> None:
