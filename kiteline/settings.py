@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "kiteline.screening",
     "kiteline.care",
     "kiteline.scheduling",
+    "kiteline.reports",
 ]
 
 MIDDLEWARE = [
@@ -212,8 +213,11 @@ AUDIT_SIGNING_KEY_FILE = Path(
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 ROSTER_PAGE_SIZE = envint("ROSTER_PAGE_SIZE", "25")
-# How long the optimizer may search when a supervisor proposes a schedule from the page.
-SCHEDULE_TIME_LIMIT_SECONDS = envint("SCHEDULE_TIME_LIMIT_SECONDS", "20")
+# Where the page writes the public reports it builds (the command line writes where asked).
+REPORTS_DIR = Path(os.getenv("REPORTS_DIR", str(BASE_DIR / "var" / "reports")))
+# How long the optimizer may search when a supervisor proposes a schedule from the page: it
+# runs inside the request, so gunicorn's --timeout must stay well above it (operations.md).
+SCHEDULE_TIME_LIMIT_SECONDS = envint("SCHEDULE_TIME_LIMIT_SECONDS", "10")
 
 LOGGING = {
     "version": 1,

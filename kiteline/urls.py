@@ -30,6 +30,8 @@ urlpatterns = [
     path("scheduling/escorts/", include("kiteline.scheduling.escort_urls")),
     path("scheduling/capacity/", include("kiteline.scheduling.capacity_urls")),
     path("scheduling/", include("kiteline.scheduling.urls")),
+    path("reports/samples/", include("kiteline.reports.sample_urls")),
+    path("reports/", include("kiteline.reports.urls")),
     path("audit/", include("kiteline.audit.urls")),
     path("api/v1/", include("kiteline.api.urls")),
 ]

@@ -34,7 +34,11 @@ STAFF_MENU = (
     ("kite-downtime", _("Downtime")),
     ("staff-users", _("Users")),
     ("kiosk-devices", _("Kiosks")),
+    ("reports-dashboard", _("Compliance")),
+    ("reports-equity", _("Equity")),
+    ("reports-public", _("Public report")),
     ("audit-log", _("Audit log")),
+    ("reports-samples", _("Case review")),
 )
 
 

@@ -37,7 +37,10 @@ from kiteline.api.scheduling_schemas import (
 )
 from kiteline.facilities.models import Facility
 from kiteline.kites.selectors import local_time
+from kiteline.scheduling.guards import ScheduleError
+from kiteline.scheduling.problem_source import local_date
 from kiteline.scheduling.selectors import (
+    ESCORT_ROLES,
     appointment_for_action,
     appointments_of_day,
     capacity,
@@ -48,17 +51,10 @@ from kiteline.scheduling.selectors import (
     schedule_list,
     schedule_page,
 )
-from kiteline.scheduling.services import (
-    ScheduleError,
-    local_today,
-    propose_schedule,
-    publish_schedule,
-    record_outcome,
-)
+from kiteline.scheduling.services import propose_schedule, publish_schedule, record_outcome
 
 router = Router(tags=["scheduling"])
 
-ESCORT_ROLES = (Role.CUSTODY, Role.SUPERVISOR)
 OUTCOME_ROLES = (Role.CLINICIAN, Role.SUPERVISOR)
 
 
@@ -91,9 +87,7 @@ def availability(request: HttpRequest, facility: str | None = None) -> dict[str,
     when left out. Names no resident: records no read."""
     actor = acting_user(request)
     place = facility_for(actor=actor, facility_code=facility)
-    found = capacity(
-        actor=actor, facility_code=place.code, today=local_today(place, timezone.now())
-    )
+    found = capacity(actor=actor, facility_code=place.code, today=local_date(place, timezone.now()))
     return {
         "facility": found.facility_code,
         "periods": [{"start": start, "end": end} for start, end in found.periods],
@@ -176,9 +170,10 @@ def schedule(request: HttpRequest, run_id: int) -> dict[str, object]:
 )
 def publish(request: HttpRequest, run_id: int) -> dict[str, object]:
     """Publish a proposal under the caller's name: its appointments become the facility's,
-    those it plans again are withdrawn and other proposals discarded. 409 with every
-    reason when it is not a proposal, starts in the past or breaks a hard rule (after a
-    hand edit, or capacity changed since), and nothing is published."""
+    those it plans again are withdrawn (so no requirement holds two) and other proposals
+    discarded. 409 with every reason when it is not a proposal, starts today or earlier,
+    or breaks a hard rule (after a hand edit, or capacity changed since: a session type,
+    room or clinician no longer in use), and nothing is published."""
     actor = acting_user(request)
     run = run_for_action(actor=actor, run_id=run_id)
     try:
@@ -205,7 +200,7 @@ def appointments(
     page = appointments_of_day(
         actor=actor,
         facility_code=place.code,
-        day=date or local_today(place, timezone.now()),
+        day=date or local_date(place, timezone.now()),
         mine_only=mine,
         now=timezone.now(),
     )
@@ -269,7 +264,7 @@ def escorts(
     found = escort_list(
         actor=actor,
         facility_code=place.code,
-        day=date or local_today(place, timezone.now()),
+        day=date or local_date(place, timezone.now()),
         unit_code=unit,
     )
     return {

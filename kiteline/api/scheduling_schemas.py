@@ -9,29 +9,34 @@ of day its clock ("09:30"); moments are in its time zone.
 
 import datetime as dt
 
+from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import field_validator
 
 from kiteline.kites.selectors import local_time, local_time_or_none
-from kiteline.scheduling.models import MovementRestriction, SessionType
+from kiteline.scheduling.guards import NOTE_MAX_LENGTH
+from kiteline.scheduling.models import MAX_HORIZON_DAYS, MovementRestriction, SessionType
 from kiteline.scheduling.selectors import (
     AppointmentRow,
     ClinicianHours,
     RunSummary,
     minutes_label,
 )
-from kiteline.scheduling.services import MAX_HORIZON_DAYS, NOTE_MAX_LENGTH
+from kiteline.scheduling.services import MAX_START_DAYS_AHEAD, latest_start
 
-# A proposal is solved while the caller waits: longer belongs to the page or the CLI.
-MAX_TIME_LIMIT_SECONDS = 30.0
+# A proposal is solved while the caller waits, inside one web request that gunicorn's
+# `--timeout` ends (docs/operations.md): the limit stays well under it.
+MAX_TIME_LIMIT_SECONDS = 15.0
 
 # ---- In ----------------------------------------------------------------------------------
 
 
 class ProposeIn(Schema):
-    """Propose a schedule from `start` (a date, today or later) for `days` days (the
-    facility's horizon when left out), solved by `method`: `cp-sat` (the optimiser, for
-    at most `time_limit` seconds) or `greedy` (the first-come baseline). `facility` is a
-    facility code, the caller's first when left out."""
+    """Propose a schedule from `start` (a date from tomorrow to a year ahead, at the
+    facility) for `days` days (the facility's horizon when left out), solved by `method`:
+    `cp-sat` (the optimiser, for at most `time_limit` seconds, 15 at most) or `greedy`
+    (the first-come baseline). `facility` is a facility code, the caller's first when left
+    out."""
 
     facility: str | None = None
     start: dt.date
@@ -39,6 +44,13 @@ class ProposeIn(Schema):
     # The service refuses any other in plain words.
     method: str = "cp-sat"
     time_limit: float = Field(10.0, gt=0, le=MAX_TIME_LIMIT_SECONDS)
+
+    @field_validator("start")
+    @classmethod
+    def start_within_a_year(cls, start: dt.date) -> dt.date:
+        if start > latest_start(timezone.now()):
+            raise ValueError(f"A schedule starts at most {MAX_START_DAYS_AHEAD} days from today.")
+        return start
 
 
 class OutcomeIn(Schema):
@@ -198,7 +210,7 @@ class RequirementOut(Schema):
     acuity: int
     mandatory: bool
     waiting_since: dt.date
-    state: str  # to schedule, scheduled, overdue
+    state: str  # to schedule, scheduled, no outcome recorded, overdue
     appointment_date: dt.date | None
 
 

@@ -144,6 +144,26 @@ def record_event(
     return event
 
 
+def audit(
+    action: str,
+    *,
+    actor: User | None,
+    facility: Facility | None,
+    subjects: Iterable[str] = (),
+    person: Person | None = None,
+    **detail: object,
+) -> AuditEvent:
+    """`record_event` as services write it: the detail as keyword arguments, none when empty."""
+    return record_event(
+        actor=actor,
+        action=action,
+        facility=facility,
+        person=person,
+        subjects=subjects,
+        detail=detail or None,
+    )
+
+
 def record_read(
     *,
     actor: User,

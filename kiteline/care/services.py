@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from kiteline.accounts.models import Role, User
-from kiteline.audit.recording import record_event
+from kiteline.audit.recording import audit
 from kiteline.care.fact_sources import facts_for
 from kiteline.care.facts import JsonValue
 from kiteline.care.levels import (
@@ -52,25 +52,6 @@ LATE_REASON_MAX_LENGTH = 300
 
 class CareError(ValueError):
     """A care change that cannot be made, with the reason in plain words."""
-
-
-def _audit(
-    action: str,
-    *,
-    actor: User | None,
-    facility: Facility,
-    subjects: list[str],
-    person: Person | None = None,
-    **detail: object,
-) -> None:
-    record_event(
-        actor=actor,
-        action=action,
-        facility=facility,
-        person=person,
-        subjects=subjects,
-        detail=detail or None,
-    )
 
 
 def _words(text: str) -> str:
@@ -191,7 +172,7 @@ def choose_care_settings(
         "appeal_window_days": settings.appeal_window_days,
         "appeal_response_days": settings.appeal_response_days,
     }
-    _audit(
+    audit(
         "care.settings",
         actor=actor,
         facility=facility,
@@ -269,7 +250,7 @@ def assign_level(
         assigned_by=actor,
         assigned_at=timezone.now(),
     )
-    _audit(
+    audit(
         "care.level",
         actor=actor,
         facility=booking.facility,
@@ -311,7 +292,7 @@ def add_service(
         name_es=_words(name_es),
         capacity_note=_words(capacity_note),
     )
-    _audit("care.service", actor=actor, facility=facility, subjects=[f"service:{service.pk}"])
+    audit("care.service", actor=actor, facility=facility, subjects=[f"service:{service.pk}"])
     return service
 
 
@@ -356,7 +337,7 @@ def update_service(
         setattr(service, field, value)
     service.active = active
     service.save(update_fields=changed)
-    _audit(
+    audit(
         "care.service",
         actor=actor,
         facility=service.facility,
@@ -392,7 +373,7 @@ def save_draft(*, actor: User, service: Service, body: object) -> PolicyDraft:
         service=service,
         defaults={"body": body, "edited_by": actor, "edited_at": timezone.now()},
     )
-    _audit(
+    audit(
         "policy.draft", actor=actor, facility=service.facility, subjects=[f"service:{service.pk}"]
     )
     return draft
@@ -429,7 +410,7 @@ def publish_policy(*, actor: User, service: Service) -> PolicyVersion:
         published_by=actor,
         published_at=timezone.now(),
     )
-    _audit(
+    audit(
         "policy.publish",
         actor=actor,
         facility=service.facility,
@@ -522,7 +503,7 @@ def request_decision(
         requested_by=actor,
         requested_at=now,
     )
-    _audit(
+    audit(
         "decision.request",
         actor=actor,
         facility=booking.facility,
@@ -570,7 +551,7 @@ def confirm_decision(*, actor: User, decision: Decision) -> Decision:
         raise CareError("The policy asks for your review: choose the outcome and say why.")
     _sign(decision, actor, decision.proposed)
     decision.save()
-    _audit(
+    audit(
         "decision.confirm",
         actor=actor,
         facility=decision.facility,
@@ -616,7 +597,7 @@ def override_decision(
     _sign(decision, actor, outcome)
     decision.override_reason, decision.override_text = reason, text
     decision.save()
-    _audit(
+    audit(
         "decision.override",
         actor=actor,
         facility=decision.facility,
@@ -689,7 +670,7 @@ def file_appeal(
         late_reason=late_reason,
         due_at=made_at + timedelta(days=response_days),
     )
-    _audit(
+    audit(
         "appeal.file",
         actor=actor,
         facility=facility,
@@ -757,7 +738,7 @@ def name_reviewer(*, actor: User, appeal: Appeal, reviewer: User) -> Appeal:
         raise CareError("The clinician who made the decision cannot review its appeal.")
     appeal.reviewer = reviewer
     appeal.save(update_fields=["reviewer"])
-    _audit(
+    audit(
         "appeal.reviewer",
         actor=actor,
         facility=appeal.facility,
@@ -795,14 +776,14 @@ def decide_appeal(*, actor: User, appeal: Appeal, outcome: str, reason: str) -> 
         appeal.breached_at = appeal.due_at
     appeal.save()
     if breached_now:
-        _audit(
+        audit(
             "appeal.breach",
             actor=None,
             facility=appeal.facility,
             person=appeal.person,
             subjects=[f"appeal:{appeal.pk}"],
         )
-    _audit(
+    audit(
         "appeal.decide",
         actor=actor,
         facility=appeal.facility,
@@ -843,7 +824,7 @@ def record_breaches(appeals: QuerySet[Appeal], now: datetime) -> int:
             ).update(breached_at=appeal.due_at)
             if not marked:
                 continue
-            _audit(
+            audit(
                 "appeal.breach",
                 actor=None,
                 facility=appeal.facility,

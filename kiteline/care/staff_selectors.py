@@ -52,7 +52,7 @@ from kiteline.care.services import (
     scheme_of,
 )
 from kiteline.facilities.models import Booking, Facility, Person
-from kiteline.facilities.selectors import people_in_scope, read_chain
+from kiteline.facilities.selectors import facility_for_actor, people_in_scope, read_chain
 from kiteline.kites.models import Kite
 from kiteline.kites.models import Outcome as KiteOutcome
 from kiteline.kites.selectors import display_name, local_time, local_time_or_none, staff_name
@@ -1153,15 +1153,7 @@ def _scheme_view(scheme: Scheme, chosen: bool, own: ContactDays | None = None) -
 
 def facility_for_settings(*, actor: User, facility_code: str | None) -> Facility:
     """One of the supervisor's facilities (the first when none is named); 404 otherwise."""
-    if not actor.is_staff_member or actor.role != Role.SUPERVISOR:
-        raise Http404
-    facilities = actor.facilities.order_by("name", "pk")
-    facility = (
-        facilities.filter(code=facility_code).first() if facility_code else facilities.first()
-    )
-    if facility is None:
-        raise Http404
-    return facility
+    return facility_for_actor(actor=actor, facility_code=facility_code, roles={Role.SUPERVISOR})
 
 
 def care_settings(*, actor: User, facility_code: str | None) -> SettingsPage:

@@ -1,6 +1,7 @@
 """Reads of the roster, shaped for the screens that show them and scoped to the actor:
 staff see the people ever housed at one of their facilities."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
@@ -66,6 +67,22 @@ def bookings_in_scope(actor: User) -> QuerySet[Booking]:
 def people_in_scope(actor: User) -> QuerySet[Person]:
     """People with a stay in the actor's scope."""
     return Person.objects.filter(Exists(bookings_in_scope(actor).filter(person=OuterRef("pk"))))
+
+
+def facility_for_actor(
+    *, actor: User, facility_code: str | None, roles: Collection[Role]
+) -> Facility:
+    """One of the actor's facilities (the first when none is named), for a page or route
+    that these roles may use; 404 for any other facility, or for another role."""
+    if not actor.is_staff_member or actor.role not in roles:
+        raise Http404
+    facilities = actor.facilities.order_by("name", "pk")
+    facility = (
+        facilities.filter(code=facility_code).first() if facility_code else facilities.first()
+    )
+    if facility is None:
+        raise Http404
+    return facility
 
 
 def read_chain(actor: User, facility_ids: set[int]) -> Facility | None:

@@ -18,7 +18,7 @@ from kiteline.kites.services import (
     record_breach,
 )
 from kiteline.kites.standards import on_call_now
-from kiteline.scheduling.services import refresh_due_requirements
+from kiteline.scheduling.requirement_services import refresh_due_requirements
 from kiteline.screening.evaluation_services import record_overdue_evaluations
 
 HEARTBEAT = "sweep"

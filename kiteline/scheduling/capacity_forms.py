@@ -13,9 +13,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kiteline.scheduling.forms import parse_time
-from kiteline.scheduling.models import ExceptionReason, RestrictionKind
+from kiteline.scheduling.models import MAX_HORIZON_DAYS, ExceptionReason, RestrictionKind
 from kiteline.scheduling.problem import DAY_MINUTES, Kind
-from kiteline.scheduling.services import MAX_HORIZON_DAYS
 
 type Choices = Sequence[tuple[Any, Any]]  # (value, label); a label may be a lazy text
 

@@ -21,17 +21,12 @@ from kiteline.scheduling.models import (
     Room,
     SessionType,
 )
-from kiteline.scheduling.selectors import LIST_LIMIT, facility_for, minutes_label
-from kiteline.scheduling.services import local_today
+from kiteline.scheduling.problem_source import local_date
+from kiteline.scheduling.selectors import LIST_LIMIT, facilities_of, facility_for, minutes_label
 
 SUPERVISING = frozenset({Role.SUPERVISOR})
 # Custody knows first when a unit locks down, so they record movement restrictions too.
 RECORDING_MOVEMENT = frozenset({Role.SUPERVISOR, Role.CUSTODY})
-
-
-def facilities_of(actor: User) -> tuple[tuple[str, str], ...]:
-    """(code, name) of the actor's facilities, for a page's facility switch."""
-    return tuple(actor.facilities.order_by("name", "pk").values_list("code", "name"))
 
 
 def supervised_facility(*, actor: User, facility_code: str | None) -> Facility:
@@ -164,7 +159,7 @@ class RestrictionsPage:
 def restrictions_page(*, actor: User, facility_code: str | None, now: datetime) -> RestrictionsPage:
     """A facility's movement restrictions from its today on, with the units to name."""
     facility = facility_for(actor=actor, facility_code=facility_code, roles=RECORDING_MOVEMENT)
-    today = local_today(facility, now)
+    today = local_date(facility, now)
     kinds = dict(RestrictionKind.choices)
     # Named columns only: who recorded a restriction is not for this page.
     rows = (

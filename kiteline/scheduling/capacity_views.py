@@ -46,16 +46,12 @@ from kiteline.scheduling.capacity_selectors import (
     unit_named,
     units_named,
 )
-from kiteline.scheduling.models import RestrictionKind, SessionType
-from kiteline.scheduling.selectors import capacity, facility_for
-from kiteline.scheduling.services import (
-    ScheduleError,
+from kiteline.scheduling.capacity_services import (
     SessionTypeDetails,
     add_availability_exception,
     add_restriction,
     add_room,
     add_session_type,
-    local_today,
     remove_availability_exception,
     remove_restriction,
     save_scheduling_settings,
@@ -63,6 +59,10 @@ from kiteline.scheduling.services import (
     update_room,
     update_session_type,
 )
+from kiteline.scheduling.guards import ScheduleError
+from kiteline.scheduling.models import RestrictionKind, SessionType
+from kiteline.scheduling.problem_source import local_date
+from kiteline.scheduling.selectors import capacity, facility_for
 
 _attempt = partial(attempt, refusals=(ScheduleError,))
 
@@ -84,7 +84,7 @@ def capacity_page(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
     facility = supervised_facility(actor=actor, facility_code=request.GET.get("facility"))
     page = capacity(
-        actor=actor, facility_code=facility.code, today=local_today(facility, timezone.now())
+        actor=actor, facility_code=facility.code, today=local_date(facility, timezone.now())
     )
     choices = capacity_choices(actor=actor, facility=facility)
     code = {"facility": facility.code}

@@ -36,6 +36,11 @@ def violations(problem: Problem, appointments: Iterable[Appointment]) -> tuple[s
         if requirement is None:
             found.append(f"{where}: no such requirement.")
             continue
+        if appointment.session_type not in sessions:
+            # A session type no longer in the problem (switched off since): nothing of its
+            # rules to check it against, so it is a break of its own.
+            found.append(f"{where}: no such session type {appointment.session_type!r}.")
+            continue
         if appointment.requirement in booked:
             found.append(f"{where}: booked more than once.")
         booked.add(appointment.requirement)

@@ -1,7 +1,8 @@
 """What the scheduling stories need in the demo: the main facility's capacity (rooms,
 session types, the demo clinicians' hours, a training day, a unit's lockdown), levels of
-care and approved group therapy for part of the roster, a published two-week schedule, and
-a few outcomes recorded on today's appointments. Synthetic figures, for trying the system.
+care and approved group therapy for part of the roster, and a published two-week schedule
+from tomorrow (a schedule never starts on a day under way). Synthetic figures, for trying
+the system.
 
 Runs once: a second `make demo` finds the published schedule and leaves everything as is.
 """
@@ -17,27 +18,22 @@ from kiteline.accounts.models import User
 from kiteline.care.models import Decision, LevelAssignment, Service
 from kiteline.care.services import assign_level, confirm_decision, request_decision
 from kiteline.facilities.models import Booking, Facility
-from kiteline.scheduling.models import (
-    Appointment,
-    AppointmentOutcome,
-    RestrictionKind,
-    RunStatus,
-    ScheduleRun,
-    SessionType,
-)
-from kiteline.scheduling.services import (
+from kiteline.scheduling.capacity_services import (
     SessionTypeDetails,
     add_availability_exception,
     add_restriction,
     add_room,
     add_session_type,
-    local_today,
-    propose_schedule,
-    publish_schedule,
-    record_outcome,
     save_scheduling_settings,
     set_weekly_hours,
 )
+from kiteline.scheduling.models import (
+    RestrictionKind,
+    RunStatus,
+    ScheduleRun,
+)
+from kiteline.scheduling.problem_source import local_date
+from kiteline.scheduling.services import propose_schedule, publish_schedule
 
 MORNING, AFTERNOON = (8 * 60, 11 * 60 + 30), (13 * 60, 16 * 60 + 30)
 # Levels given to part of the roster: (level, share of the people held). Crisis care is
@@ -56,13 +52,11 @@ def prepare_scheduling_demo(facilities: Sequence[Facility]) -> ScheduleRun:
     supervisor = User.objects.get(username="supervisor")
     _capacity(facility, supervisor)
     _care(facility)
-    today = local_today(facility, timezone.now())
+    tomorrow = local_date(facility, timezone.now()) + timedelta(days=1)
     run = propose_schedule(
-        actor=supervisor, facility=facility, start=today, days=14, time_limit=SOLVE_SECONDS
+        actor=supervisor, facility=facility, start=tomorrow, days=14, time_limit=SOLVE_SECONDS
     )
-    run = publish_schedule(actor=supervisor, run=run)
-    _outcomes(facility)
-    return run
+    return publish_schedule(actor=supervisor, run=run)
 
 
 @transaction.atomic
@@ -109,7 +103,7 @@ def _capacity(facility: Facility, supervisor: User) -> None:
         windows=[*weekdays, (5, *MORNING), (6, *MORNING)],
     )
     set_weekly_hours(actor=supervisor, facility=facility, clinician=clinician2, windows=weekdays)
-    today = local_today(facility, timezone.now())
+    today = local_date(facility, timezone.now())
     add_availability_exception(
         actor=supervisor,
         facility=facility,
@@ -158,27 +152,3 @@ def _care(facility: Facility) -> None:
     for booking in held[start : start + GROUP_MEMBERS]:
         decision: Decision = request_decision(actor=clinician, person=booking.person, service=group)
         confirm_decision(actor=clinician, decision=decision)
-
-
-def _outcomes(facility: Facility) -> None:
-    """Today's first appointments: one attended, one refused, one cancelled by custody, so
-    the missed-contacts view has each cause to show."""
-    today = local_today(facility, timezone.now())
-    todays = Appointment.objects.filter(
-        facility=facility,
-        date=today,
-        session_type__in=SessionType.objects.filter(facility=facility, kind="individual"),
-    ).select_related("clinician")[:3]
-    outcomes = (
-        (AppointmentOutcome.ATTENDED, "", ""),
-        (AppointmentOutcome.REFUSED, "", "Offered the same time next week."),
-        (AppointmentOutcome.CANCELLED_CUSTODY, "staffing", ""),
-    )
-    for appointment, (outcome, reason, note) in zip(todays, outcomes, strict=False):
-        record_outcome(
-            actor=appointment.clinician,
-            appointment=appointment,
-            outcome=outcome,
-            note=note,
-            custody_reason=reason,
-        )

@@ -13,12 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kiteline.accounts.authz import acting_user, staff
-from kiteline.accounts.models import Role, User
 from kiteline.facilities.models import Facility
-from kiteline.scheduling.selectors import escort_list, facility_for
-from kiteline.scheduling.services import local_today
+from kiteline.scheduling.problem_source import local_date
+from kiteline.scheduling.selectors import ESCORT_ROLES, escort_list, facilities_of, facility_for
 
-ESCORT_ROLES = (Role.CUSTODY, Role.SUPERVISOR)
 TEMPLATE = "scheduling/escorts.html"
 
 
@@ -45,10 +43,6 @@ class Choices:
     facilities: tuple[tuple[str, str], ...]
 
 
-def _facilities(actor: User) -> tuple[tuple[str, str], ...]:
-    return tuple(actor.facilities.order_by("name", "pk").values_list("code", "name"))
-
-
 @staff(*ESCORT_ROLES)
 def escorts(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
@@ -65,7 +59,7 @@ def escorts(request: HttpRequest) -> HttpResponse:
     listing = escort_list(
         actor=actor,
         facility_code=facility.code,
-        day=data["date"] or local_today(facility, now),
+        day=data["date"] or local_date(facility, now),
         unit_code=data["unit"],
     )
     choices = Choices(
@@ -73,7 +67,7 @@ def escorts(request: HttpRequest) -> HttpResponse:
         unit=listing.unit,
         facility=listing.facility_code,
         units=listing.units,
-        facilities=_facilities(actor),
+        facilities=facilities_of(actor),
     )
     context = {
         "escorts": listing,
@@ -91,7 +85,7 @@ def _bad_query(request: HttpRequest, query: EscortQuery, facility: Facility) -> 
         unit=query.cleaned_data.get("unit", ""),
         facility=facility.code,
         units=tuple(facility.housing_units.order_by("code").values_list("code", flat=True)),
-        facilities=_facilities(acting_user(request)),
+        facilities=facilities_of(acting_user(request)),
     )
     errors = [str(error) for field_errors in query.errors.values() for error in field_errors]
     return render(request, TEMPLATE, {"choices": choices, "errors": errors}, status=400)

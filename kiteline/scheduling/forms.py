@@ -2,13 +2,15 @@
 posts, with a clear error for anything malformed, before a service sees it."""
 
 import re
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kiteline.scheduling.models import AppointmentOutcome, CustodyReason
-from kiteline.scheduling.services import MAX_HORIZON_DAYS
+from kiteline.scheduling.models import MAX_HORIZON_DAYS, AppointmentOutcome, CustodyReason
+from kiteline.scheduling.services import MAX_START_DAYS_AHEAD, latest_start
 
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
@@ -34,6 +36,15 @@ class ProposeForm(forms.Form):
             ("greedy", _("First come, first served (baseline)")),
         ],
     )
+
+    def clean_start(self) -> date:
+        start: date = self.cleaned_data["start"]
+        if start > latest_start(timezone.now()):
+            raise forms.ValidationError(
+                _("A schedule starts at most %(days)d days from today.")
+                % {"days": MAX_START_DAYS_AHEAD}
+            )
+        return start
 
 
 class MoveForm(forms.Form):
@@ -68,12 +79,10 @@ class OutcomeForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    back = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class DayForm(forms.Form):
     date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    mine = forms.BooleanField(required=False)
     facility = forms.CharField(required=False)
 
 

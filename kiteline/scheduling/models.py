@@ -20,6 +20,10 @@ from kiteline.facilities.models import Booking, Facility, HousingUnit, Person
 from kiteline.scheduling.problem import DAY_MINUTES, Kind
 
 DEFAULT_HORIZON_DAYS = 14
+MAX_HORIZON_DAYS = 28
+# The waitlist's rule (docs/scheduling.md), in one place: higher acuity first, then who has
+# waited longest, then the older requirement (a stable tie-break nobody can game).
+WAITLIST_ORDER = ("-acuity", "waiting_since", "pk")
 
 
 class SchedulingSettings(models.Model):
@@ -363,7 +367,3 @@ class Appointment(models.Model):
     @property
     def number(self) -> str:
         return f"P{self.pk:06d}"
-
-    @property
-    def start_time(self) -> str:
-        return f"{self.start_minute // 60:02d}:{self.start_minute % 60:02d}"

@@ -1,5 +1,6 @@
 """The core's `Problem`, read from a facility's records: its capacity over a horizon and the
-open requirements nobody has an appointment for yet.
+open requirements nobody has an appointment for yet; and how those records meet the core's
+calendar (the facility's local dates, the units people are housed in now).
 
 Ids in the problem are the records' readable names (a clinician's username, a room's and a
 session type's code, a requirement's number, a resident's number, a unit's code), so the
@@ -7,14 +8,15 @@ core's messages ("The clinician clinician2 is in two sessions at once") read as 
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from kiteline.accounts.models import Role, User
-from kiteline.facilities.models import Facility, Placement
+from kiteline.facilities.models import Facility, HousingUnit, Placement
 from kiteline.scheduling import problem as core
 from kiteline.scheduling.models import (
     DEFAULT_HORIZON_DAYS,
@@ -32,7 +34,7 @@ from kiteline.scheduling.models import (
 
 
 @dataclass(frozen=True)
-class Source:
+class LoadedProblem:
     """The problem and the records behind its ids."""
 
     problem: core.Problem
@@ -54,16 +56,30 @@ def horizon_of(facility: Facility) -> int:
     return settings.horizon_days if settings is not None else DEFAULT_HORIZON_DAYS
 
 
+def local_date(facility: Facility, moment: datetime) -> date:
+    """The facility's calendar date at a moment: the dates scheduling counts in."""
+    return moment.astimezone(ZoneInfo(facility.time_zone)).date()
+
+
 def pending_appointments() -> Q:
     """Published and waiting for an outcome."""
     return Q(status=AppointmentStatus.PUBLISHED, outcome="")
 
 
-def to_schedule(facility: Facility, start: date) -> QuerySet[Requirement]:
-    """Open requirements with no published appointment before `start` still waiting for its
-    outcome: a later one is planned again by the next schedule."""
+def still_to_come(facility: Facility, at: datetime) -> Q:
+    """Appointments that start at `at` or later, on the facility's calendar and clock."""
+    local = at.astimezone(ZoneInfo(facility.time_zone))
+    minute = local.hour * 60 + local.minute
+    return Q(date__gt=local.date()) | Q(date=local.date(), start_minute__gte=minute)
+
+
+def to_schedule(facility: Facility, start: date, today: date) -> QuerySet[Requirement]:
+    """Open requirements that no published appointment holds. An appointment from today up
+    to `start`, still waiting for its outcome, holds its requirement; a later one is
+    planned again by the schedule from `start`; an earlier one that never got an outcome
+    holds nothing (the contact is not known to have happened, so it is owed again)."""
     held = Appointment.objects.filter(
-        pending_appointments(), requirement=OuterRef("pk"), date__lt=start
+        pending_appointments(), requirement=OuterRef("pk"), date__gte=today, date__lt=start
     )
     return (
         Requirement.objects.filter(facility=facility, closed_at__isnull=True)
@@ -72,7 +88,19 @@ def to_schedule(facility: Facility, start: date) -> QuerySet[Requirement]:
     )
 
 
-def load_problem(facility: Facility, start: date, days: int | None = None) -> Source:
+def current_units(booking_ids: Collection[int]) -> dict[int, HousingUnit]:
+    """Where each stay is housed now, by booking."""
+    return {
+        placement.booking_id: placement.housing_unit
+        for placement in Placement.objects.filter(
+            booking_id__in=booking_ids, ended_at__isnull=True
+        ).select_related("housing_unit")
+    }
+
+
+def load_problem(
+    facility: Facility, start: date, days: int | None = None, *, today: date
+) -> LoadedProblem:
     days = days or horizon_of(facility)
     end = start + timedelta(days=days - 1)
     session_types = {
@@ -93,9 +121,14 @@ def load_problem(facility: Facility, start: date, days: int | None = None) -> So
     rooms = {r.code: r for r in Room.objects.filter(facility=facility, active=True)}
     requirements = {
         r.number: r
-        for r in to_schedule(facility, start).filter(session_type__in=list(session_types.values()))
+        for r in to_schedule(facility, start, today).filter(
+            session_type__in=list(session_types.values())
+        )
     }
-    units = _units(requirements.values())
+    units = {
+        booking: unit.code
+        for booking, unit in current_units({r.booking_id for r in requirements.values()}).items()
+    }
     last = _last_clinicians(requirements.values())
     problem = core.Problem(
         start=start,
@@ -145,7 +178,7 @@ def load_problem(facility: Facility, start: date, days: int | None = None) -> So
             ).select_related("unit")
         ),
     )
-    return Source(problem, requirements, clinicians, rooms, session_types)
+    return LoadedProblem(problem, requirements, clinicians, rooms, session_types)
 
 
 def _clinicians(
@@ -173,15 +206,6 @@ def _clinicians(
             ),
         )
         for username, user in sorted(clinicians.items())
-    )
-
-
-def _units(requirements: Iterable[Requirement]) -> dict[int, str]:
-    booking_ids = {r.booking_id for r in requirements}
-    return dict(
-        Placement.objects.filter(booking_id__in=booking_ids, ended_at__isnull=True).values_list(
-            "booking_id", "housing_unit__code"
-        )
     )
 
 

@@ -163,8 +163,10 @@ def _level_specs(level: LevelFact, last: dict[tuple[int, str], date]) -> list[Sp
         # Counted from the last contact attended, or from the day the level was set.
         since = previous if previous is not None else level.assigned_on
         earliest = since + timedelta(days=1) if previous is not None else since
-        # Never due before the level asked for it: a contact that a new, more intensive
-        # level already calls for is due the day the level is set, not late from the start.
+        # Never due before the level began: under a new level, a contact counted from one
+        # attended long before is due the day the level is set, not late from the start.
+        # This holds for a requirement opened now; one already open keeps the earlier of
+        # its due date and this (`refresh_requirements` never moves a due date later).
         due = max(earliest, since + timedelta(days=contact.every_days), level.assigned_on)
         found.append(
             Spec(
@@ -251,9 +253,3 @@ def _evaluation_spec(evaluation: EvaluationFact, key: str) -> Spec:
         mandatory=True,
         waiting_since=evaluation.opened_on,
     )
-
-
-def waitlist_order(acuity: int, waiting_since: date, number: int) -> tuple[int, date, int]:
-    """The waitlist's rule, in one place: higher acuity first, then longer waiting, then the
-    older requirement (a stable tie-break nobody can game)."""
-    return (-acuity, waiting_since, number)

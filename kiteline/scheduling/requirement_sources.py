@@ -1,9 +1,10 @@
 """The facts `requirement_rules.specs` reads, gathered for one facility in a fixed number of
 queries: current levels of care, approved services, kites waiting for a face-to-face
-visit, evaluations due, and what has already been attended."""
+visit, evaluations due, and what has already been attended; and which session type holds
+each kind of need."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
@@ -20,6 +21,8 @@ from kiteline.scheduling.models import (
     Requirement,
     SessionType,
 )
+from kiteline.scheduling.problem import Kind
+from kiteline.scheduling.problem_source import local_date
 from kiteline.scheduling.requirement_rules import (
     EvaluationFact,
     Facts,
@@ -33,25 +36,49 @@ from kiteline.screening.models import Evaluation, EvaluationKind
 ONE_OFF_SOURCES = ("kite", "evaluation")
 
 
-def local_date(moment: datetime, zone: ZoneInfo) -> date:
-    return moment.astimezone(zone).date()
+@dataclass(frozen=True)
+class SessionHolders:
+    """Which active session type holds each need at a facility: for each kind of session,
+    the one that delivers no particular service (it holds the required contacts, kites and
+    evaluations of that kind); for each service, the one that delivers it. The capacity
+    services refuse a second active one of either, so the choice never depends on order;
+    for records made before they did, the first made holds it."""
+
+    general: dict[str, SessionType]
+    delivering: dict[int, SessionType]
+
+    def holder(self, session: str | Kind) -> SessionType | None:
+        """The session type for a spec's session: a kind, or a delivering session's code."""
+        if isinstance(session, Kind):
+            return self.general.get(session)
+        return next((s for s in self.delivering.values() if s.code == session), None)
 
 
-def gather_facts(facility: Facility) -> Facts:
-    zone = ZoneInfo(facility.time_zone)
+def session_holders(facility: Facility) -> SessionHolders:
+    general: dict[str, SessionType] = {}
+    delivering: dict[int, SessionType] = {}
+    for session in SessionType.objects.filter(facility=facility, active=True).order_by("pk"):
+        if session.service_id is None:
+            general.setdefault(session.kind, session)
+        else:
+            delivering.setdefault(session.service_id, session)
+    return SessionHolders(general, delivering)
+
+
+def gather_facts(facility: Facility, holders: SessionHolders) -> Facts:
     bookings = Booking.objects.filter(facility=facility, released_at__isnull=True)
     booking_ids = set(bookings.values_list("pk", flat=True))
     return Facts(
-        levels=_levels(facility, booking_ids, zone),
-        services=_services(facility, booking_ids, zone),
-        kites=_kites(facility, zone),
-        evaluations=_evaluations(facility, zone),
+        levels=_levels(facility, booking_ids),
+        services=_services(facility, booking_ids, holders),
+        kites=_kites(facility),
+        evaluations=_evaluations(facility),
         last_attended=_last_attended(booking_ids),
         met_once=_met_once(booking_ids),
     )
 
 
-def _levels(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tuple[LevelFact, ...]:
+def _levels(facility: Facility, booking_ids: set[int]) -> tuple[LevelFact, ...]:
     scheme: Scheme = scheme_of(facility)
     codes = [level.code for level in scheme.levels]
     latest: dict[int, LevelAssignment] = {}
@@ -86,23 +113,19 @@ def _levels(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tuple[
                 LevelFact(
                     booking=booking_id,
                     level_index=codes.index(assignment.level),
-                    assigned_on=local_date(began[booking_id], zone),
+                    assigned_on=local_date(facility, began[booking_id]),
                     contacts=contacts,
                 )
             )
     return tuple(found)
 
 
-def _services(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tuple[ServiceFact, ...]:
+def _services(
+    facility: Facility, booking_ids: set[int], holders: SessionHolders
+) -> tuple[ServiceFact, ...]:
     """The latest decision for each stay and service, when it grants the service: eligible
     and not overturned, or not eligible and overturned on appeal."""
-    delivering: dict[int, SessionType] = {
-        session.service_id: session
-        for session in SessionType.objects.filter(
-            facility=facility, active=True, service__isnull=False
-        ).order_by("-code")
-        if session.service_id is not None
-    }
+    delivering = holders.delivering
     decisions = (
         Decision.objects.filter(
             booking_id__in=booking_ids,
@@ -135,7 +158,7 @@ def _services(facility: Facility, booking_ids: set[int], zone: ZoneInfo) -> tupl
                 booking=decision.booking_id,
                 decision=decision.pk,
                 service_code=decision.service.code,
-                approved_on=local_date(approved_at, zone),
+                approved_on=local_date(facility, approved_at),
                 session_type=session.code,
                 every_days=session.every_days,
             )
@@ -154,7 +177,7 @@ def _granted_at(decision: Decision) -> datetime | None:
     return decision.decided_at
 
 
-def _kites(facility: Facility, zone: ZoneInfo) -> tuple[KiteFact, ...]:
+def _kites(facility: Facility) -> tuple[KiteFact, ...]:
     clocks = (
         Clock.objects.filter(
             kite__facility=facility,
@@ -169,15 +192,15 @@ def _kites(facility: Facility, zone: ZoneInfo) -> tuple[KiteFact, ...]:
         KiteFact(
             booking=clock.kite.booking_id,
             kite=clock.kite_id,
-            received_on=local_date(clock.kite.received_at, zone),
-            due_on=local_date(clock.due_at, zone),
+            received_on=local_date(facility, clock.kite.received_at),
+            due_on=local_date(facility, clock.due_at),
             urgent=clock.kind == ClockKind.URGENT,
         )
         for clock in clocks
     )
 
 
-def _evaluations(facility: Facility, zone: ZoneInfo) -> tuple[EvaluationFact, ...]:
+def _evaluations(facility: Facility) -> tuple[EvaluationFact, ...]:
     due = Evaluation.objects.filter(
         facility=facility,
         booking__released_at__isnull=True,
@@ -192,8 +215,8 @@ def _evaluations(facility: Facility, zone: ZoneInfo) -> tuple[EvaluationFact, ..
             medication_check=evaluation.kind == EvaluationKind.MEDICATION_CHECK,
             urgency=evaluation.urgency or "routine",
             safety=evaluation.safety,
-            opened_on=local_date(evaluation.opened_at, zone),
-            due_on=local_date(evaluation.due_at, zone),
+            opened_on=local_date(facility, evaluation.opened_at),
+            due_on=local_date(facility, evaluation.due_at),
         )
         for evaluation in due
     )

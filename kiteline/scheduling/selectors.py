@@ -10,15 +10,20 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.audit.recording import record_read
-from kiteline.facilities.models import Facility, Placement
+from kiteline.facilities.models import Facility
+from kiteline.facilities.selectors import facility_for_actor
+from kiteline.scheduling.guards import ScheduleError
 from kiteline.scheduling.models import (
+    WAITLIST_ORDER,
     Appointment,
     AppointmentOutcome,
     AppointmentStatus,
@@ -33,11 +38,19 @@ from kiteline.scheduling.models import (
     Source,
     WeeklyWindow,
 )
-from kiteline.scheduling.problem_source import horizon_of, pending_appointments, periods_of
-from kiteline.scheduling.requirement_rules import waitlist_order
-from kiteline.scheduling.services import local_today
+from kiteline.scheduling.problem_source import (
+    current_units,
+    horizon_of,
+    local_date,
+    pending_appointments,
+    periods_of,
+)
 
 LIST_LIMIT = 1000
+# Custody reads the escort list (nothing clinical); supervisors read it too.
+ESCORT_ROLES = (Role.CUSTODY, Role.SUPERVISOR)
+# The longest period the missed-contacts view counts over: a year, leap day included.
+MAX_PERIOD_DAYS = 366
 
 
 def minutes_label(minute: int) -> str:
@@ -47,17 +60,14 @@ def minutes_label(minute: int) -> str:
 def facility_for(
     *, actor: User, facility_code: str | None, roles: Collection[Role] = HEALTH_ROLES
 ) -> Facility:
-    """One of the actor's facilities (the first when none is named); 404 for any other, or
-    for a role the page is not for."""
-    if not actor.is_staff_member or actor.role not in roles:
-        raise Http404
-    facilities = actor.facilities.order_by("name", "pk")
-    facility = (
-        facilities.filter(code=facility_code).first() if facility_code else facilities.first()
-    )
-    if facility is None:
-        raise Http404
-    return facility
+    """One of the actor's facilities (the first when none is named), health staff's unless
+    other roles are named; 404 for any other."""
+    return facility_for_actor(actor=actor, facility_code=facility_code, roles=roles)
+
+
+def facilities_of(actor: User) -> tuple[tuple[str, str], ...]:
+    """(code, name) of the actor's facilities, for a page's facility switch."""
+    return tuple(actor.facilities.order_by("name", "pk").values_list("code", "name"))
 
 
 def _person_name(appointment: Appointment | Requirement) -> str:
@@ -65,12 +75,8 @@ def _person_name(appointment: Appointment | Requirement) -> str:
     return f"{person.family_name}, {person.given_name}"
 
 
-def _units_of(booking_ids: Collection[int]) -> dict[int, str]:
-    return dict(
-        Placement.objects.filter(booking_id__in=booking_ids, ended_at__isnull=True).values_list(
-            "booking_id", "housing_unit__name"
-        )
-    )
+def _unit_names(booking_ids: Collection[int]) -> dict[int, str]:
+    return {booking: unit.name for booking, unit in current_units(booking_ids).items()}
 
 
 # ---- The escort list, for custody ------------------------------------------------------
@@ -104,9 +110,7 @@ def escort_list(
 ) -> EscortList:
     """Published appointments of one day still to happen or attended, by unit and time. No
     session type, clinician, length or service reaches custody: only a place and a time."""
-    facility = facility_for(
-        actor=actor, facility_code=facility_code, roles={Role.CUSTODY, Role.SUPERVISOR}
-    )
+    facility = facility_for(actor=actor, facility_code=facility_code, roles=ESCORT_ROLES)
     settings = SchedulingSettings.objects.filter(facility=facility).first()
     unescorted = set(settings.unescorted_units.values_list("pk", flat=True)) if settings else set()
     appointments = (
@@ -115,21 +119,15 @@ def escort_list(
             status=AppointmentStatus.PUBLISHED,
             outcome__in=["", AppointmentOutcome.ATTENDED],
             date=day,
-            # Someone released or moved away since is nobody to escort, even before the
-            # sweep's next refresh withdraws the appointment.
+            # Someone released or moved away is nobody to escort, though an appointment
+            # that began before the release or transfer was not withdrawn.
             requirement__booking__released_at__isnull=True,
             requirement__booking__facility=facility,
         )
         .select_related("person", "room", "requirement")
         .order_by("start_minute", "person__family_name", "pk")
     )
-    placements = {
-        p.booking_id: p.housing_unit
-        for p in Placement.objects.filter(
-            booking_id__in=[a.requirement.booking_id for a in appointments],
-            ended_at__isnull=True,
-        ).select_related("housing_unit")
-    }
+    placements = current_units([a.requirement.booking_id for a in appointments])
     rows: list[tuple[int, EscortRow]] = []
     for appointment in appointments:
         unit = placements.get(appointment.requirement.booking_id)
@@ -185,7 +183,9 @@ class RequirementRow:
     acuity: int
     mandatory: bool
     waiting_since: date
-    state: str  # "to schedule", "scheduled", "overdue"
+    # "scheduled" (an appointment today or later), "no outcome recorded" (its last one has
+    # passed with none: it is owed again), "overdue" or "to schedule".
+    state: str
     appointment_date: date | None
 
 
@@ -198,13 +198,17 @@ def _requirement_rows(requirements: QuerySet[Requirement], today: date) -> list[
         )
     )
     listed = list(requirements[:LIST_LIMIT])
-    units = _units_of({r.booking_id for r in listed})
+    units = _unit_names({r.booking_id for r in listed})
     rows = []
     for requirement in listed:
-        pending = getattr(requirement, "pending", [])
-        appointment_date = pending[0].date if pending else None
-        if appointment_date is not None:
+        pending: list[Appointment] = getattr(requirement, "pending", [])
+        upcoming = [a.date for a in pending if a.date >= today]
+        passed = [a.date for a in pending if a.date < today]
+        appointment_date = upcoming[0] if upcoming else passed[-1] if passed else None
+        if upcoming:
             state = "scheduled"
+        elif passed:
+            state = "no outcome recorded"
         elif requirement.due < today:
             state = "overdue"
         else:
@@ -243,15 +247,12 @@ def requirements_page(*, actor: User, facility_code: str | None, now: datetime) 
     """Open requirements by due date, and the waitlist in its documented order: higher
     acuity first, then who has waited longest."""
     facility = facility_for(actor=actor, facility_code=facility_code)
-    today = local_today(facility, now)
+    today = local_date(facility, now)
     open_here = Requirement.objects.filter(facility=facility, closed_at__isnull=True)
     rows = _requirement_rows(open_here.exclude(source=Source.SERVICE, mandatory=False), today)
     # In the waitlist's order before the list is cut at LIST_LIMIT: its head is never cut.
-    wanted = open_here.filter(source=Source.SERVICE, mandatory=False).order_by(
-        "-acuity", "waiting_since", "pk"
-    )
-    waiting = [row for row in _requirement_rows(wanted, today) if row.appointment_date is None]
-    waiting.sort(key=lambda r: waitlist_order(r.acuity, r.waiting_since, r.requirement_id))
+    wanted = open_here.filter(source=Source.SERVICE, mandatory=False).order_by(*WAITLIST_ORDER)
+    waiting = [row for row in _requirement_rows(wanted, today) if row.state != "scheduled"]
     record_read(
         actor=actor,
         action="scheduling.requirements_read",
@@ -294,13 +295,15 @@ class AppointmentRow:
     late: bool
 
 
-def _appointment_rows(appointments: QuerySet[Appointment]) -> list[AppointmentRow]:
+def _appointment_rows(
+    appointments: QuerySet[Appointment], limit: int | None = None
+) -> list[AppointmentRow]:
     listed = list(
         appointments.select_related(
             "person", "clinician", "room", "session_type", "requirement"
-        ).order_by("date", "start_minute", "clinician__username", "pk")
+        ).order_by("date", "start_minute", "clinician__username", "pk")[:limit]
     )
-    units = _units_of({a.requirement.booking_id for a in listed})
+    units = _unit_names({a.requirement.booking_id for a in listed})
     return [
         AppointmentRow(
             appointment_id=a.pk,
@@ -325,6 +328,12 @@ def _appointment_rows(appointments: QuerySet[Appointment]) -> list[AppointmentRo
         )
         for a in listed
     ]
+
+
+# What a page showing appointments and requirements reads, for its audit event.
+_ROW_FIELDS = sorted(
+    {f.name for f in fields(AppointmentRow)} | {f.name for f in fields(RequirementRow)}
+)
 
 
 @dataclass(frozen=True)
@@ -393,7 +402,7 @@ def schedule_list(*, actor: User, facility_code: str | None, now: datetime) -> S
     return ScheduleList(
         facility=facility.name,
         facility_code=facility.code,
-        today=local_today(facility, now),
+        today=local_date(facility, now),
         horizon_days=horizon_of(facility),
         runs=tuple(_summary(run, counts[run.pk]) for run in runs),
     )
@@ -456,14 +465,18 @@ def schedule_page(*, actor: User, run_id: int, now: datetime) -> SchedulePage:
     numbers = [int(n.removeprefix("Q")) for n in report.get("unscheduled", [])]
     unscheduled = _requirement_rows(
         Requirement.objects.filter(pk__in=numbers).order_by("due", "-acuity"),
-        local_today(run.facility, now),
+        local_date(run.facility, now),
     )
     record_read(
         actor=actor,
         action="scheduling.schedule_read",
         facility=run.facility,
-        records=[f"schedule_run:{run.pk}", *(f"appointment:{r.appointment_id}" for r in rows)],
-        fields=[field.name for field in fields(AppointmentRow)],
+        records=[
+            f"schedule_run:{run.pk}",
+            *(f"appointment:{r.appointment_id}" for r in rows),
+            *(f"requirement:{r.requirement_id}" for r in unscheduled),
+        ],
+        fields=_ROW_FIELDS,
     )
     return SchedulePage(
         run=_summary(run, len(kept)),
@@ -514,7 +527,7 @@ def appointments_of_day(
         facility=facility.name,
         facility_code=facility.code,
         day=day,
-        today=local_today(facility, now),
+        today=local_date(facility, now),
         mine_only=mine_only,
         rows=tuple(rows),
     )
@@ -529,8 +542,10 @@ def appointment_for_action(*, actor: User, appointment_id: int) -> Appointment:
 
 @dataclass(frozen=True)
 class MissedContacts:
-    """Contacts that did not happen, each cause counted on its own: the resident refused,
-    custody cancelled, the clinician cancelled, or nobody scheduled it before it was due."""
+    """Mandatory contacts that did not happen, each cause counted on its own: the resident
+    refused, custody cancelled, the clinician cancelled, the day passed and nobody recorded
+    what happened, or nobody scheduled it by its due date. Counts are whole; each list
+    shows at most LIST_LIMIT rows."""
 
     facility: str
     facility_code: str
@@ -540,50 +555,68 @@ class MissedContacts:
     refused: tuple[AppointmentRow, ...]
     cancelled_custody: tuple[AppointmentRow, ...]
     cancelled_clinician: tuple[AppointmentRow, ...]
+    no_outcome: tuple[AppointmentRow, ...]
     never_scheduled: tuple[RequirementRow, ...]
+
+
+NO_OUTCOME = "no_outcome"
+NEVER_SCHEDULED = "never_scheduled"
 
 
 def missed_contacts(
     *, actor: User, facility_code: str | None, start: date, end: date, now: datetime
 ) -> MissedContacts:
+    """From `start` to `end` (at most MAX_PERIOD_DAYS days). A requirement closed since
+    still counts (a release never erases an overdue contact, I5), and one met late counts
+    as not scheduled by its due date: only a published appointment on or before it does."""
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise ScheduleError(f"A period is at most {MAX_PERIOD_DAYS} days.")
     facility = facility_for(actor=actor, facility_code=facility_code)
-    not_held = Appointment.objects.filter(
-        facility=facility, date__range=(start, end), requirement__mandatory=True
+    today = local_date(facility, now)
+    published = Appointment.objects.filter(
+        facility=facility,
+        status=AppointmentStatus.PUBLISHED,
+        date__range=(start, end),
+        requirement__mandatory=True,
     )
-    by_outcome = {
-        outcome: _appointment_rows(not_held.filter(outcome=outcome))
+    causes = {
+        str(outcome): published.filter(outcome=outcome)
         for outcome in (
             AppointmentOutcome.REFUSED,
             AppointmentOutcome.CANCELLED_CUSTODY,
             AppointmentOutcome.CANCELLED_CLINICIAN,
         )
     }
-    today = local_today(facility, now)
-    ever_booked = Appointment.objects.filter(requirement=OuterRef("pk")).exclude(
-        status=AppointmentStatus.PROPOSED
+    causes[NO_OUTCOME] = published.filter(outcome="", date__lt=today)
+    rows = {cause: _appointment_rows(found, LIST_LIMIT) for cause, found in causes.items()}
+    booked_in_time = Appointment.objects.filter(
+        requirement=OuterRef("pk"), status=AppointmentStatus.PUBLISHED, date__lte=OuterRef("due")
     )
+    zone = ZoneInfo(facility.time_zone)
     overdue = (
         Requirement.objects.filter(
             facility=facility,
-            closed_at__isnull=True,
             mandatory=True,
             due__range=(start, min(end, today - timedelta(days=1))),
         )
-        .exclude(Exists(ever_booked))
-        .order_by("due", "-acuity")
+        # Still open when its due date passed: closed later, or not yet.
+        .annotate(closed_on=TruncDate("closed_at", tzinfo=zone))
+        .filter(Q(closed_at__isnull=True) | Q(closed_on__gt=F("due")))
+        .exclude(Exists(booked_in_time))
+        .order_by("due", "-acuity", "pk")
     )
     never = _requirement_rows(overdue, today)
-    counts = {str(outcome): len(rows) for outcome, rows in by_outcome.items()}
-    counts["never_scheduled"] = len(never)
+    counts = {cause: found.count() for cause, found in causes.items()}
+    counts[NEVER_SCHEDULED] = overdue.count()
     record_read(
         actor=actor,
         action="scheduling.missed_read",
         facility=facility,
         records=[
-            *(f"appointment:{r.appointment_id}" for rows in by_outcome.values() for r in rows),
+            *(f"appointment:{r.appointment_id}" for listed in rows.values() for r in listed),
             *(f"requirement:{r.requirement_id}" for r in never),
         ],
-        fields=[field.name for field in fields(AppointmentRow)],
+        fields=_ROW_FIELDS,
     )
     return MissedContacts(
         facility=facility.name,
@@ -591,9 +624,10 @@ def missed_contacts(
         start=start,
         end=end,
         counts=counts,
-        refused=tuple(by_outcome[AppointmentOutcome.REFUSED]),
-        cancelled_custody=tuple(by_outcome[AppointmentOutcome.CANCELLED_CUSTODY]),
-        cancelled_clinician=tuple(by_outcome[AppointmentOutcome.CANCELLED_CLINICIAN]),
+        refused=tuple(rows[AppointmentOutcome.REFUSED]),
+        cancelled_custody=tuple(rows[AppointmentOutcome.CANCELLED_CUSTODY]),
+        cancelled_clinician=tuple(rows[AppointmentOutcome.CANCELLED_CLINICIAN]),
+        no_outcome=tuple(rows[NO_OUTCOME]),
         never_scheduled=tuple(never),
     )
 
@@ -716,7 +750,7 @@ def my_schedule(*, resident: User, now: datetime, language: str) -> MySchedule:
     booking = person.bookings.filter(released_at__isnull=True).select_related("facility").first()
     if booking is None:
         return MySchedule((), ())
-    today = local_today(booking.facility, now)
+    today = local_date(booking.facility, now)
     appointments = Appointment.objects.filter(
         pending_appointments(),
         person=person,
@@ -728,8 +762,14 @@ def my_schedule(*, resident: User, now: datetime, language: str) -> MySchedule:
         Requirement.objects.filter(
             booking=booking, source=Source.SERVICE, mandatory=False, closed_at__isnull=True
         )
+        # Waiting unless an appointment from today on holds it: one passed with no outcome
+        # recorded holds nothing, and the wait goes on.
         .exclude(
-            Exists(Appointment.objects.filter(pending_appointments(), requirement=OuterRef("pk")))
+            Exists(
+                Appointment.objects.filter(
+                    pending_appointments(), requirement=OuterRef("pk"), date__gte=today
+                )
+            )
         )
         .select_related("decision__service")
         .order_by("waiting_since")

@@ -19,8 +19,12 @@ from kiteline.accounts.authz import acting_user, staff
 from kiteline.accounts.models import HEALTH_ROLES, Role, User
 from kiteline.page_messages import attempt, report_form_errors
 from kiteline.scheduling.forms import DayForm, MoveForm, OutcomeForm, PeriodForm, ProposeForm
+from kiteline.scheduling.guards import ScheduleError
 from kiteline.scheduling.models import Room
+from kiteline.scheduling.problem_source import local_date
+from kiteline.scheduling.requirement_services import refresh_requirements
 from kiteline.scheduling.selectors import (
+    MAX_PERIOD_DAYS,
     appointment_for_action,
     appointments_of_day,
     facility_for,
@@ -32,15 +36,12 @@ from kiteline.scheduling.selectors import (
     schedule_page,
 )
 from kiteline.scheduling.services import (
-    ScheduleError,
     check_proposal,
     discard_schedule,
-    local_today,
     move_appointment,
     propose_schedule,
     publish_schedule,
     record_outcome,
-    refresh_requirements,
     remove_from_proposal,
 )
 
@@ -59,7 +60,8 @@ def schedules(request: HttpRequest) -> HttpResponse:
     form = ProposeForm(
         initial={
             "facility": page.facility_code,
-            "start": page.today + timedelta(days=(7 - page.today.weekday()) % 7),
+            # Next Monday: a schedule starts tomorrow at the earliest.
+            "start": page.today + timedelta(days=7 - page.today.weekday()),
             "days": page.horizon_days,
             "method": "cp-sat",
         }
@@ -201,7 +203,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
         facility = facility_for(
             actor=actor, facility_code=facility_code, roles={Role.CLINICIAN, Role.SUPERVISOR}
         )
-        day = local_today(facility, timezone.now())
+        day = local_date(facility, timezone.now())
     mine = actor.role == Role.CLINICIAN and request.GET.get("all") != "1"
     page = appointments_of_day(
         actor=actor, facility_code=facility_code, day=day, mine_only=mine, now=timezone.now()
@@ -277,7 +279,7 @@ def missed(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET)
     facility_code = request.GET.get("facility") or None
     facility = facility_for(actor=actor, facility_code=facility_code)
-    today = local_today(facility, timezone.now())
+    today = local_date(facility, timezone.now())
     start: date = today - timedelta(days=MISSED_DAYS)
     end: date = today
     if form.is_valid():
@@ -288,6 +290,13 @@ def missed(request: HttpRequest) -> HttpResponse:
     if end < start:
         messages.error(request, _("The period ends before it starts."))
         start, end = end, start
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        start = end - timedelta(days=MAX_PERIOD_DAYS - 1)
+        messages.error(
+            request,
+            _("A period is at most %(days)d days: shown from %(start)s.")
+            % {"days": MAX_PERIOD_DAYS, "start": start.isoformat()},
+        )
     page = missed_contacts(
         actor=actor, facility_code=facility.code, start=start, end=end, now=timezone.now()
     )

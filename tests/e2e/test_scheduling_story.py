@@ -13,13 +13,14 @@ from kiteline.care.models import LevelAssignment
 from kiteline.care.services import assign_level
 from kiteline.facilities.models import Facility, HousingUnit
 from kiteline.facilities.services import PersonDetails, book_person
-from kiteline.scheduling.services import (
+from kiteline.scheduling.capacity_services import (
     SessionTypeDetails,
     add_room,
     add_session_type,
-    local_today,
     set_weekly_hours,
 )
+from kiteline.scheduling.models import Appointment, AppointmentStatus
+from kiteline.scheduling.problem_source import local_date
 from tests.e2e.steps import PASSWORD, staff_sign_in
 
 EVERY_DAY = [(day, 8 * 60, 11 * 60 + 30) for day in range(7)] + [
@@ -69,21 +70,25 @@ def test_a_week_is_published_escorted_and_its_missed_contacts_counted_by_cause(
         level = assign_level(
             actor=clinician, person=booking.person, level="enhanced", reason="Weekly contact."
         )
-        # Set two weeks ago: the weekly contact is overdue, so it is placed today.
+        # Set two weeks ago: the weekly contact is overdue, so it is placed tomorrow.
         LevelAssignment.objects.filter(pk=level.pk).update(
             assigned_at=level.assigned_at - timedelta(days=14)
         )
-    today = local_today(facility, timezone.now())
+    today = local_date(facility, timezone.now())
 
-    # The supervisor proposes a week from today and publishes it.
+    # The supervisor proposes a week from tomorrow (the earliest a schedule may start) and
+    # publishes it.
     staff_sign_in(page, f"{live_server.url}/scheduling/", "test-supervisor")
-    page.get_by_label("First day").fill(today.isoformat())
+    page.get_by_label("First day").fill((today + timedelta(days=1)).isoformat())
     page.get_by_label("Days").fill("7")
     page.get_by_role("button", name="Propose").click()
     expect(page.get_by_text("Every hard rule holds")).to_be_visible()
     expect(page.get_by_text("Testfield, Alder")).to_be_visible()
     page.get_by_role("button", name="Publish this schedule").click()
     expect(page.locator("#run-status")).to_contain_text("published")
+    # The day arrives: the appointments, published for tomorrow, are moved to today in the
+    # database, standing for the night that passes before the escort list and outcomes.
+    assert Appointment.objects.filter(status=AppointmentStatus.PUBLISHED).update(date=today) == 3
 
     # Custody opens today's escort list: who, when, where; no session, clinician or length.
     custody = _staff_page(browser, f"{live_server.url}/scheduling/escorts/", "test-custody")

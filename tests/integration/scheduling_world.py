@@ -7,17 +7,19 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from kiteline.accounts.models import Role, User
-from kiteline.care.models import Decision, Service
+from kiteline.care.models import Decision, LevelAssignment, Service
 from kiteline.care.services import add_service, assign_level, confirm_decision, request_decision
 from kiteline.facilities.models import Booking, Facility, HousingUnit
-from kiteline.scheduling.models import Room, SessionType
-from kiteline.scheduling.services import (
+from kiteline.scheduling.capacity_services import (
     SessionTypeDetails,
     add_room,
     add_session_type,
-    local_today,
     set_weekly_hours,
+    update_session_type,
 )
+from kiteline.scheduling.models import Room, ScheduleRun, SessionType
+from kiteline.scheduling.problem_source import local_date
+from kiteline.scheduling.services import propose_schedule, publish_schedule
 from tests.integration.care_world import book, criterion, publish, staff, text
 
 NINE, NOON, ONE, FIVE = 9 * 60, 12 * 60, 13 * 60, 17 * 60
@@ -37,14 +39,56 @@ class World:
     individual: SessionType
     psychiatry: SessionType
 
+    def today(self) -> date:
+        return local_date(self.facility, timezone.now())
+
     def next_monday(self) -> date:
-        today = local_today(self.facility, timezone.now())
+        today = self.today()
         return today + timedelta(days=7 - today.weekday())
 
     def on_level(self, number: int, level: str = "enhanced") -> Booking:
         booking = book(self.unit, number)
         assign_level(actor=self.clinician, person=booking.person, level=level, reason="Seen.")
         return booking
+
+    def on_level_since(self, number: int, days_ago: int, level: str = "enhanced") -> Booking:
+        """On a level set `days_ago` days ago: enhanced's weekly contact is overdue after 7."""
+        booking = self.on_level(number, level)
+        LevelAssignment.objects.filter(booking=booking).update(
+            assigned_at=timezone.now() - timedelta(days=days_ago)
+        )
+        return booking
+
+    def propose(self, start: date | None = None, days: int = 7) -> ScheduleRun:
+        """A greedy schedule from `start` (next Monday when left out), proposed."""
+        return propose_schedule(
+            actor=self.supervisor,
+            facility=self.facility,
+            start=start or self.next_monday(),
+            days=days,
+            method="greedy",
+        )
+
+    def publish(self, start: date | None = None, days: int = 7) -> ScheduleRun:
+        """A greedy schedule from `start` (next Monday when left out), published."""
+        return publish_schedule(actor=self.supervisor, run=self.propose(start, days))
+
+    def set_active(self, session: SessionType, *, active: bool) -> None:
+        """The session type switched on or off, the rest as it is."""
+        update_session_type(
+            actor=self.supervisor,
+            session=session,
+            details=SessionTypeDetails(
+                name=session.name,
+                kind=session.kind,
+                minutes=session.minutes,
+                seats=session.seats,
+                clinicians=list(session.clinicians.all()),
+                service=session.service,
+                every_days=session.every_days,
+                active=active,
+            ),
+        )
 
 
 def weekday_hours(user: User, facility: Facility, supervisor: User) -> None:

@@ -1,12 +1,16 @@
 """Every page has an access rule, and each role gets exactly the pages DESIGN.md gives it."""
 
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+from django.utils import timezone
 
 from kiteline.accounts.authz import Audience, rule_of
 from kiteline.accounts.models import Role, User
@@ -24,6 +28,8 @@ from kiteline.care.services import (
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.services import record_paper_kite
+from kiteline.reports.models import PublicRelease, SampleKind
+from kiteline.reports.sample_services import draw_sample
 from kiteline.scheduling.models import ScheduleRun
 from kiteline.screening.services import start_administration
 
@@ -40,6 +46,10 @@ APPEAL_ID = "<appeal>"
 # And of the service the decision is on.
 SERVICE_ID = "<service>"
 RUN_ID = "<run>"
+# And of a sample of requests an auditor drew, and the kite it drew.
+SAMPLE_ID = "<sample>"
+RELEASE_ID = "<release>"
+SAMPLE_RECORD_ID = "<sample record>"
 
 # URL name and arguments → the roles that may open the page with GET. Write the expectation
 # here by hand from DESIGN.md: a rule changed by mistake then fails this matrix.
@@ -56,6 +66,20 @@ STAFF_PAGES: dict[str, tuple[dict[str, str], set[str]]] = {
     "audit-log": ({}, {Role.AUDITOR.value}),
     "audit-export": ({}, {Role.AUDITOR.value}),
     "audit-verify": ({}, {Role.AUDITOR.value}),
+    "reports-samples": ({}, {Role.AUDITOR.value}),
+    "reports-dashboard": ({}, {Role.SUPERVISOR.value, Role.AUDITOR.value}),
+    "reports-csv": ({"key": "triage_timeliness"}, {Role.SUPERVISOR.value, Role.AUDITOR.value}),
+    "reports-equity": ({}, {Role.SUPERVISOR.value, Role.AUDITOR.value}),
+    "reports-public": ({}, {Role.SUPERVISOR.value, Role.AUDITOR.value}),
+    "reports-public-download": (
+        {"release_id": RELEASE_ID},
+        {Role.SUPERVISOR.value, Role.AUDITOR.value},
+    ),
+    "reports-sample": ({"sample_id": SAMPLE_ID}, {Role.AUDITOR.value}),
+    "reports-sample-record": (
+        {"sample_id": SAMPLE_ID, "record_id": SAMPLE_RECORD_ID},
+        {Role.AUDITOR.value},
+    ),
     "kite-queue": ({}, HEALTH),
     "kite-new": ({}, HEALTH),
     "kite-detail": ({"kite_id": KITE_ID}, HEALTH),
@@ -100,6 +124,8 @@ POST_ONLY = {
     "set-language",
     "kiosk-retire",
     "audit-verify-run",
+    "reports-sample-draw",
+    "reports-public-build",
     "kite-triage",
     "kite-link",
     "kite-close",
@@ -227,7 +253,29 @@ def booked(unit_a: HousingUnit) -> dict[str, str]:
         created_by=User.objects.get(username="matrix-supervisor"),
         created_at=datetime(2026, 1, 5, tzinfo=UTC),
     )
+    auditor = User.objects.create_user(username="matrix-auditor", role=Role.AUDITOR)
+    auditor.facilities.add(unit_a.facility)
+    today = timezone.now().astimezone(ZoneInfo(unit_a.facility.time_zone)).date()
+    sample = draw_sample(
+        actor=auditor,
+        facility=unit_a.facility,
+        kind=SampleKind.KITES,
+        first_day=today,
+        last_day=today,
+        seed=1,
+        size=5,
+    )
+    # A public release whose files are on disk, for its download.
+    folder = Path(tempfile.mkdtemp(prefix="matrix-release-"))
+    (folder / "index.html").write_text("<!doctype html>")
+    release = PublicRelease.objects.create(
+        period="2026Q1", published={}, digest="0" * 64, folder=str(folder), built_at=timezone.now()
+    )
+    release.facilities.add(unit_a.facility)
     return {
+        RELEASE_ID: str(release.pk),
+        SAMPLE_ID: str(sample.pk),
+        SAMPLE_RECORD_ID: str(kite.pk),
         RUN_ID: str(run.pk),
         KITE_ID: str(kite.pk),
         SCREENING_ID: str(screening.pk),

@@ -15,6 +15,12 @@ from kiteline.api.api import api
 from kiteline.audit.models import AuditEvent
 from kiteline.care.services import add_service
 from kiteline.facilities.models import Facility, HousingUnit
+from kiteline.scheduling.capacity_services import (
+    SessionTypeDetails,
+    add_availability_exception,
+    add_restriction,
+    add_session_type,
+)
 from kiteline.scheduling.models import (
     Appointment,
     AppointmentOutcome,
@@ -27,17 +33,9 @@ from kiteline.scheduling.models import (
     ScheduleRun,
     Source,
 )
-from kiteline.scheduling.services import (
-    SessionTypeDetails,
-    add_availability_exception,
-    add_restriction,
-    add_session_type,
-    local_today,
-    move_appointment,
-    propose_schedule,
-    publish_schedule,
-    refresh_requirements,
-)
+from kiteline.scheduling.problem_source import local_date
+from kiteline.scheduling.requirement_services import refresh_requirements
+from kiteline.scheduling.services import move_appointment, propose_schedule, publish_schedule
 from tests.integration.scheduling_world import World, build_world
 from tests.integration.test_api_kites import (
     kiosk_client,
@@ -76,7 +74,7 @@ def published_today(world: World, people: int = 2, *, first: int = 1) -> date:
     """A published schedule whose appointments all fall today at the facility: the day an
     escort list is asked for and outcomes may be recorded."""
     published(world, people, first=first)
-    today = local_today(world.facility, timezone.now())
+    today = local_date(world.facility, timezone.now())
     Appointment.objects.update(date=today)
     return today
 
@@ -164,7 +162,7 @@ def test_availability_lists_rooms_session_types_with_their_clinicians_hours_and_
 def test_requirements_list_the_open_ones_and_the_waitlist_in_its_order(world: World) -> None:
     world.on_level(1)
     refresh_requirements(actor=world.supervisor, facility=world.facility, now=timezone.now())
-    today = local_today(world.facility, timezone.now())
+    today = local_date(world.facility, timezone.now())
     # Two approved services waiting: the higher acuity goes first, though it waited less.
     waiting = {}
     for number, acuity, waited in ((2, 100, 30), (3, 300, 2)):
@@ -312,9 +310,14 @@ def test_cp_sat_proposes_with_its_bounds_and_gap(world: World) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "detail"),
     [
-        ({"start": "2020-01-06", "method": "greedy"}, 400, "A schedule cannot start in the past."),
+        (
+            {"start": "2020-01-06", "method": "greedy"},
+            400,
+            "A schedule starts tomorrow at the earliest.",
+        ),
         ({"method": "simulated-annealing"}, 400, "Choose a method: cp-sat, greedy."),
-        ({"time_limit": 31}, 422, None),
+        ({"time_limit": 16}, 422, None),
+        ({"start": "9999-12-25", "method": "greedy"}, 422, None),
         ({"days": 29}, 422, None),
     ],
 )

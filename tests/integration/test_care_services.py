@@ -945,10 +945,10 @@ def test_the_whole_story_is_audited_without_clinical_values(
 
 
 def _fails_with_its_audit(monkeypatch: pytest.MonkeyPatch, call: Callable[[], object]) -> None:
-    def broken(**_: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise RuntimeError("the audit log is unavailable")
 
-    monkeypatch.setattr(services, "record_event", broken)
+    monkeypatch.setattr(services, "audit", broken)
     with pytest.raises(RuntimeError, match="audit log"):
         call()
     monkeypatch.undo()

@@ -32,7 +32,8 @@ from kiteline.kites.notice_selectors import (
 from kiteline.kites.services import record_paper_kite
 from kiteline.kites.watch import WatchError, complete_welfare_check, set_watch
 from kiteline.scheduling.models import Appointment
-from kiteline.scheduling.services import local_today, propose_schedule, publish_schedule
+from kiteline.scheduling.problem_source import local_date
+from kiteline.scheduling.services import propose_schedule, publish_schedule
 from tests.integration.scheduling_world import build_world
 from tests.integration.test_access_rules import POST_ONLY
 
@@ -199,7 +200,7 @@ def test_no_page_custody_can_open_shows_anything_clinical_about_a_kite(
         method="greedy",
     )
     publish_schedule(actor=world.supervisor, run=run)
-    Appointment.objects.update(date=local_today(world.facility, timezone.now()))
+    Appointment.objects.update(date=local_date(world.facility, timezone.now()))
     client.force_login(custody)
     urls = custody_pages(crisis_kite.person.resident_number)
     assert reverse("kite-custody") in urls

@@ -19,13 +19,10 @@ from kiteline.audit.models import AuditEvent
 from kiteline.care.models import Service
 from kiteline.care.services import assign_level
 from kiteline.facilities.models import Booking, Facility, HousingUnit, Person
+from kiteline.scheduling.capacity_services import add_room
 from kiteline.scheduling.models import Appointment, Requirement
-from kiteline.scheduling.services import (
-    add_room,
-    propose_schedule,
-    publish_schedule,
-    refresh_requirements,
-)
+from kiteline.scheduling.requirement_services import refresh_requirements
+from kiteline.scheduling.services import propose_schedule, publish_schedule
 from tests.integration.care_world import book
 from tests.integration.scheduling_world import World, build_world, grant, offer_service
 

@@ -846,7 +846,10 @@ def test_the_sign_in_page_shows_no_banner(client: Client, db: None) -> None:
             ],
         ),
         (Role.CUSTODY, ["Roster", "Custody notices", "Escort list", "Movement"]),
-        (Role.AUDITOR, ["Roster", "Audit log"]),
+        (
+            Role.AUDITOR,
+            ["Roster", "Compliance", "Equity", "Public report", "Audit log", "Case review"],
+        ),
     ],
 )
 def test_the_menu_offers_each_kite_page_only_to_roles_allowed(

@@ -21,6 +21,7 @@ from kiteline.audit.models import AuditEvent
 from kiteline.care.services import add_service
 from kiteline.facilities.models import Facility, HousingUnit
 from kiteline.scheduling.capacity_selectors import RestrictionRow
+from kiteline.scheduling.capacity_services import add_room, set_weekly_hours
 from kiteline.scheduling.models import (
     AvailabilityException,
     MovementRestriction,
@@ -29,7 +30,7 @@ from kiteline.scheduling.models import (
     SessionType,
     WeeklyWindow,
 )
-from kiteline.scheduling.services import add_room, local_today, set_weekly_hours
+from kiteline.scheduling.problem_source import local_date
 from tests.integration.care_world import staff
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def test_a_supervisor_adds_a_room_a_session_type_hours_and_an_exception_and_sees
         reverse("scheduling-weekly-hours", args=[alder.pk]),
         week(monday="09:00-12:00, 13:00-17:00", friday="08:30-11:30"),
     )
-    day = local_today(facility, timezone.now()) + timedelta(days=3)
+    day = local_date(facility, timezone.now()) + timedelta(days=3)
     client.post(
         reverse("scheduling-exception-add", args=[alder.pk]),
         {"facility": "north", "date": day.isoformat(), "hours": "", "reason": "training"},
@@ -301,7 +302,7 @@ def test_custody_add_and_remove_a_restriction(
     custody: User, facility: Facility, unit_a: HousingUnit
 ) -> None:
     client = signed_in(custody)
-    day = local_today(facility, timezone.now())
+    day = local_date(facility, timezone.now())
     response = client.post(
         reverse("scheduling-restriction-add"),
         {
@@ -363,7 +364,7 @@ def test_a_restriction_with_a_time_that_is_not_one_is_refused(
         reverse("scheduling-restriction-add"),
         {
             "facility": "north",
-            "date": local_today(facility, timezone.now()).isoformat(),
+            "date": local_date(facility, timezone.now()).isoformat(),
             "unit": "",
             "start": "25:00",
             "end": "26:00",
@@ -383,7 +384,7 @@ def test_the_restrictions_page_hands_custody_only_allow_listed_fields(
     assert {f.name for f in fields(RestrictionRow)} <= CUSTODY_ALLOWED_FIELDS[
         "movement_restriction"
     ]
-    day = local_today(facility, timezone.now())
+    day = local_date(facility, timezone.now())
     MovementRestriction.objects.create(
         facility=facility,
         date=day,

@@ -19,15 +19,12 @@ from kiteline.accounts.models import Role, User
 from kiteline.audit.models import AuditEvent
 from kiteline.care.services import assign_level
 from kiteline.facilities.models import Facility, HousingUnit
+from kiteline.scheduling.capacity_services import save_scheduling_settings
 from kiteline.scheduling.models import Appointment, AppointmentStatus
 from kiteline.scheduling.problem import DEFAULT_PERIODS
+from kiteline.scheduling.problem_source import local_date
 from kiteline.scheduling.selectors import EscortList, EscortRow
-from kiteline.scheduling.services import (
-    local_today,
-    propose_schedule,
-    publish_schedule,
-    save_scheduling_settings,
-)
+from kiteline.scheduling.services import propose_schedule, publish_schedule
 from tests.integration.care_world import book, staff
 from tests.integration.scheduling_world import World, build_world, grant, offer_service
 
@@ -173,7 +170,7 @@ def test_the_unit_filter_lists_only_that_unit(world: World, day: date) -> None:
 def test_without_a_date_the_list_is_for_today_at_the_facility(world: World, day: date) -> None:
     response = escorts(signed_in(world.custody))
     assert response.status_code == 200
-    today = local_today(world.facility, timezone.now())
+    today = local_date(world.facility, timezone.now())
     assert f'name="date" value="{today.isoformat()}"' in response.content.decode()
     assert "Testfield1" not in text_of(response)
 

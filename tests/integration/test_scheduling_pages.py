@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -13,7 +15,8 @@ from kiteline.scheduling.models import (
     RunStatus,
     ScheduleRun,
 )
-from kiteline.scheduling.services import local_today, propose_schedule, publish_schedule
+from kiteline.scheduling.problem_source import local_date
+from kiteline.scheduling.services import propose_schedule, publish_schedule
 from tests.integration.scheduling_world import World, build_world
 
 
@@ -106,7 +109,7 @@ def test_outcomes_recorded_on_the_day_page_show_apart_in_missed_contacts(
     client: Client, world: World
 ) -> None:
     _published(world)
-    today = local_today(world.facility, timezone.now())
+    today = local_date(world.facility, timezone.now())
     refused, cancelled, attended = Appointment.objects.order_by("pk")
     Appointment.objects.update(date=today)
     client.force_login(world.supervisor)
@@ -127,6 +130,7 @@ def test_outcomes_recorded_on_the_day_page_show_apart_in_missed_contacts(
         "refused": 1,
         "cancelled_custody": 1,
         "cancelled_clinician": 0,
+        "no_outcome": 0,
         "never_scheduled": 0,
     }
     page = response.content.decode()
@@ -138,7 +142,7 @@ def test_outcomes_recorded_on_the_day_page_show_apart_in_missed_contacts(
 def test_a_custody_cancellation_without_a_reason_is_refused(client: Client, world: World) -> None:
     _published(world, people=1)
     appointment = Appointment.objects.get()
-    Appointment.objects.update(date=local_today(world.facility, timezone.now()))
+    Appointment.objects.update(date=local_date(world.facility, timezone.now()))
     client.force_login(world.clinician2)
     response = client.post(
         reverse("scheduling-appointment-outcome", args=[appointment.pk]),
@@ -152,7 +156,7 @@ def test_a_custody_cancellation_without_a_reason_is_refused(client: Client, worl
 
 def test_a_clinician_sees_their_own_appointments_of_the_day(client: Client, world: World) -> None:
     _published(world)
-    Appointment.objects.update(date=local_today(world.facility, timezone.now()))
+    Appointment.objects.update(date=local_date(world.facility, timezone.now()))
     mine = Appointment.objects.filter(clinician=world.clinician).count()
     client.force_login(world.clinician)
     response = client.get(reverse("scheduling-appointments"))
@@ -196,3 +200,49 @@ def test_a_clinician_cannot_propose_or_publish(client: Client, world: World) -> 
     assert set(Appointment.objects.values_list("status", flat=True)) == {
         AppointmentStatus.PUBLISHED
     }
+
+
+def test_changing_the_date_keeps_everyones_appointments(client: Client, world: World) -> None:
+    client.force_login(world.clinician)
+    page = client.get(reverse("scheduling-appointments") + "?all=1").content.decode()
+    assert '<input type="hidden" name="all" value="1">' in page
+    own = client.get(reverse("scheduling-appointments")).content.decode()
+    assert 'name="all"' not in own.split("</form>")[0]
+
+
+def test_a_passed_appointment_with_no_outcome_shows_on_the_pages(
+    client: Client, world: World
+) -> None:
+    run = _published(world, people=1)
+    run.appointments.update(date=world.today() - timedelta(days=2))
+    client.force_login(world.supervisor)
+    requirements = client.get(reverse("scheduling-requirements")).content.decode()
+    assert "no outcome recorded" in requirements
+    response = client.get(reverse("scheduling-missed"))
+    assert 'data-cause="no_outcome">1<' in response.content.decode()
+
+
+def test_a_missed_contacts_period_longer_than_a_year_is_cut_with_a_message(
+    client: Client, world: World
+) -> None:
+    client.force_login(world.supervisor)
+    today = world.today()
+    response = client.get(
+        reverse("scheduling-missed"), {"start": "2001-01-01", "end": today.isoformat()}
+    )
+    page = response.context["page"]
+    assert (page.start, page.end) == (today - timedelta(days=365), today)
+    assert "A period is at most 366 days" in response.content.decode()
+
+
+def test_a_proposal_more_than_a_year_ahead_is_refused_by_the_form(
+    client: Client, world: World
+) -> None:
+    client.force_login(world.supervisor)
+    client.post(
+        reverse("scheduling-propose"),
+        {"start": "9999-12-25", "days": "7", "method": "greedy"},
+    )
+    assert not ScheduleRun.objects.exists()
+    page = client.get(reverse("scheduling-schedules")).content.decode()
+    assert "A schedule starts at most 366 days from today." in page

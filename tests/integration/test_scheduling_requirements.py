@@ -1,6 +1,7 @@
 """Requirements kept in step with care through `refresh_requirements`: kites waiting for a
 face-to-face visit, evaluations due, approved services on the waitlist, levels of care that
-change, transfers, what no session type can hold, and one audit event per change (I7)."""
+change (a due date only ever moves earlier), transfers, which session type holds what, what
+no session type can hold, the sweep, and one audit event per change (I7)."""
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,17 +21,21 @@ from kiteline.care.services import (
     request_decision,
 )
 from kiteline.facilities.models import Booking, Facility, HousingUnit
-from kiteline.facilities.services import transfer_person
-from kiteline.kites.models import ClockKind, Kite, Urgency
+from kiteline.facilities.services import release_person, transfer_person
+from kiteline.kites.models import ClockKind, Heartbeat, Kite, Urgency
 from kiteline.kites.models import Outcome as KiteOutcome
 from kiteline.kites.services import record_contact, record_paper_kite, triage_kite
-from kiteline.scheduling.models import CloseReason, Requirement, SessionType, Source
-from kiteline.scheduling.services import (
-    RefreshResult,
+from kiteline.kites.sweep import HEARTBEAT, sweep
+from kiteline.scheduling import requirement_services
+from kiteline.scheduling.capacity_services import (
     SessionTypeDetails,
     add_session_type,
+)
+from kiteline.scheduling.models import CloseReason, Requirement, SessionType, Source
+from kiteline.scheduling.requirement_services import (
+    REFRESH_HEARTBEAT,
+    RefreshResult,
     refresh_requirements,
-    update_session_type,
 )
 from kiteline.screening.evaluation_services import complete_evaluation, open_evaluation
 from kiteline.screening.models import Evaluation, EvaluationKind, EvaluationReason
@@ -62,6 +67,82 @@ def today(world: World) -> date:
 
 def open_requirement(booking: Booking, key: str) -> Requirement:
     return Requirement.objects.get(booking=booking, key=key, closed_at__isnull=True)
+
+
+# --- levels, releases, the sweep ----------------------------------------------------------------
+
+
+def test_a_level_of_care_opens_its_required_contact(world: World) -> None:
+    booking = world.on_level(1, "enhanced")
+    refresh(world)
+    requirement = Requirement.objects.get(booking=booking)
+    assert requirement.key == "level:clinician"
+    assert requirement.mandatory
+    assert requirement.session_type == world.individual
+    assert (requirement.due - requirement.waiting_since).days == 7
+
+
+def test_refreshing_twice_changes_nothing(world: World) -> None:
+    world.on_level(1)
+    refresh(world)
+    second = refresh(world)
+    assert (second.opened, second.updated, second.closed) == (0, 0, 0)
+    assert Requirement.objects.count() == 1
+
+
+def test_a_release_closes_the_requirement_with_its_reason(world: World) -> None:
+    booking = world.on_level(1)
+    refresh(world)
+    release_person(actor=None, booking=booking, at=timezone.now())
+    refresh(world)
+    requirement = Requirement.objects.get(booking=booking)
+    assert requirement.close_reason == CloseReason.RELEASED
+
+
+def test_the_sweep_refreshes_requirements_every_ten_minutes(world: World) -> None:
+    world.on_level(1)
+    now = timezone.now()
+    assert sweep(now).requirements_refreshed == 1
+    assert Requirement.objects.count() == 1
+    world.on_level(2)
+    assert sweep(now + timedelta(minutes=5)).requirements_refreshed == 0
+    assert Requirement.objects.count() == 1
+    assert sweep(now + timedelta(minutes=11)).requirements_refreshed == 1
+    assert Requirement.objects.count() == 2
+    refreshes = AuditEvent.objects.filter(action="scheduling.requirements_refresh")
+    assert list(refreshes.values_list("actor_id", flat=True)) == [None, None]
+
+
+def test_one_facility_failing_to_refresh_stops_neither_the_others_nor_the_sweep(
+    world: World,
+    other_facility: Facility,
+    south_unit: HousingUnit,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    south_supervisor = staff(Role.SUPERVISOR, other_facility, "south-supervisor")
+    add_session_type(
+        actor=south_supervisor,
+        facility=other_facility,
+        code="individual",
+        details=SessionTypeDetails(
+            name="Individual session", kind="individual", minutes=45, seats=1, clinicians=[]
+        ),
+    )
+    world.on_level(1)
+    refreshing = requirement_services.refresh_requirements
+
+    def broken_at_north(*, actor: User | None, facility: Facility, now: datetime) -> object:
+        if facility == world.facility:
+            raise RuntimeError("broken records")
+        return refreshing(actor=actor, facility=facility, now=now)
+
+    monkeypatch.setattr(requirement_services, "refresh_requirements", broken_at_north)
+    now = timezone.now()
+    assert sweep(now).requirements_refreshed == 1
+    assert "The requirements of facility north could not be refreshed" in caplog.text
+    beats = dict(Heartbeat.objects.values_list("name", "beat_at"))
+    assert beats == {HEARTBEAT: now, REFRESH_HEARTBEAT: now}
 
 
 # --- kites -----------------------------------------------------------------------------------
@@ -164,39 +245,39 @@ def test_a_requirement_no_session_type_can_hold_is_reported_and_never_closed_as_
     check = evaluation_due(world, booking, EvaluationKind.MEDICATION_CHECK)
     refresh(world)
     opened = open_requirement(booking, f"evaluation:{check.pk}")
-    set_active(world, world.psychiatry, active=False)
+    world.set_active(world.psychiatry, active=False)
     result = refresh(world)
     assert result.unplaceable == (f"evaluation:{check.pk} needs a psychiatry session type",)
     # Still owed: it stays open as it was, not closed as "done elsewhere".
     assert (result.closed, open_requirement(booking, opened.key).pk) == (0, opened.pk)
-    set_active(world, world.psychiatry, active=True)
+    world.set_active(world.psychiatry, active=True)
     assert refresh(world) == RefreshResult(0, 0, 0, ())
 
 
+def test_the_session_type_holding_required_contacts_does_not_depend_on_code_order(
+    world: World,
+) -> None:
+    # Made before the capacity services refused a second one: an older, duplicate general
+    # session type of the same kind, whose code sorts first. The first made holds.
+    SessionType.objects.create(
+        facility=world.facility,
+        code="aaa-individual",
+        name="Another",
+        kind="individual",
+        minutes=45,
+    )
+    booking = world.on_level(1)
+    refresh(world)
+    assert open_requirement(booking, "level:clinician").session_type == world.individual
+
+
 def test_a_person_needing_psychiatry_where_nobody_offers_it_is_reported(world: World) -> None:
-    set_active(world, world.psychiatry, active=False)
+    world.set_active(world.psychiatry, active=False)
     booking = book(world.unit, 1)
     check = evaluation_due(world, booking, EvaluationKind.MEDICATION_CHECK)
     result = refresh(world)
     assert result.unplaceable == (f"evaluation:{check.pk} needs a psychiatry session type",)
     assert not Requirement.objects.exists()
-
-
-def set_active(world: World, session: SessionType, *, active: bool) -> None:
-    update_session_type(
-        actor=world.supervisor,
-        session=session,
-        details=SessionTypeDetails(
-            name=session.name,
-            kind=session.kind,
-            minutes=session.minutes,
-            seats=session.seats,
-            clinicians=list(session.clinicians.all()),
-            service=session.service,
-            every_days=session.every_days,
-            active=active,
-        ),
-    )
 
 
 # --- approved services -----------------------------------------------------------------------
@@ -331,6 +412,34 @@ def test_a_level_recorded_again_unchanged_does_not_postpone_a_contact_due(world:
     assert open_requirement(booking, "level:clinician").due == overdue.due
 
 
+def test_a_less_intensive_level_never_moves_an_overdue_contact_later(world: World) -> None:
+    booking = world.on_level_since(1, days_ago=40, level="outpatient")
+    refresh(world)
+    overdue = open_requirement(booking, "level:clinician")
+    assert overdue.due < today(world)
+    assign_level(actor=world.clinician, person=booking.person, level="enhanced", reason="More.")
+    refresh(world)
+    kept = open_requirement(booking, "level:clinician")
+    assert (kept.pk, kept.due, kept.waiting_since) == (
+        overdue.pk,
+        overdue.due,
+        overdue.waiting_since,
+    )
+    assert kept.earliest <= kept.due
+
+
+def test_a_new_level_never_postpones_a_contact_due_sooner(world: World) -> None:
+    # Outpatient's contact, set 25 days ago, is due within the week; enhanced's weekly one,
+    # counted from today, would be due a week from now.
+    booking = world.on_level_since(1, days_ago=25, level="outpatient")
+    refresh(world)
+    due = open_requirement(booking, "level:clinician").due
+    assert today(world) <= due < today(world) + timedelta(days=7)
+    assign_level(actor=world.clinician, person=booking.person, level="enhanced", reason="More.")
+    refresh(world)
+    assert open_requirement(booking, "level:clinician").due == due
+
+
 def test_a_level_with_no_regular_contact_closes_the_requirement(world: World) -> None:
     booking = world.on_level(1, "enhanced")
     refresh(world)
@@ -343,7 +452,7 @@ def test_a_level_with_no_regular_contact_closes_the_requirement(world: World) ->
 # --- transfers -------------------------------------------------------------------------------
 
 
-def test_a_transfer_closes_the_requirement_and_the_receiving_facility_opens_its_own(
+def test_a_transfer_closes_the_requirement_at_once_and_the_receiving_facility_opens_its_own(
     world: World, other_facility: Facility, south_unit: HousingUnit
 ) -> None:
     booking = world.on_level(1, "enhanced")
@@ -358,10 +467,11 @@ def test_a_transfer_closes_the_requirement_and_the_receiving_facility_opens_its_
             name="Individual session", kind="individual", minutes=45, seats=1, clinicians=[]
         ),
     )
-    transfer_person(actor=None, booking=booking, to_unit=south_unit, at=timezone.now())
-    assert refresh(world).closed == 1
+    moved_at = timezone.now()
+    transfer_person(actor=None, booking=booking, to_unit=south_unit, at=moved_at)
     sending.refresh_from_db()
-    assert sending.close_reason == CloseReason.TRANSFERRED
+    assert (sending.close_reason, sending.closed_at) == (CloseReason.TRANSFERRED, moved_at)
+    assert refresh(world).closed == 0
     assert refresh(world, other_facility).opened == 1
     receiving = open_requirement(booking, "level:clinician")
     assert (receiving.facility, receiving.session_type) == (other_facility, south_individual)
@@ -370,17 +480,17 @@ def test_a_transfer_closes_the_requirement_and_the_receiving_facility_opens_its_
     assert refresh(world) == refresh(world, other_facility) == RefreshResult(0, 0, 0, ())
 
 
-def test_the_receiving_facility_refreshing_first_settles_the_senders_requirement_too(
+def test_a_receiving_facility_that_cannot_hold_the_contact_yet_reports_it(
     world: World, other_facility: Facility, south_unit: HousingUnit
 ) -> None:
     booking = world.on_level(1, "enhanced")
     refresh(world)
     sending = open_requirement(booking, "level:clinician")
     transfer_person(actor=None, booking=booking, to_unit=south_unit, at=timezone.now())
-    # Nothing at the receiving facility holds the contact yet: reported, the old one closed.
     result = refresh(world, other_facility)
-    assert (result.closed, result.unplaceable) == (
-        1,
+    assert (result.opened, result.closed, result.unplaceable) == (
+        0,
+        0,
         ("level:clinician needs a individual session type",),
     )
     sending.refresh_from_db()

@@ -53,6 +53,7 @@ def test_sound_appointments_pass() -> None:
         ({"room": "broom-closet"}, "r1 on 2026-11-30 at 540: no such room 'broom-closet'."),
         ({"clinician": "z"}, "r1 on 2026-11-30 at 540: 'z' does not hold this session type."),
         ({"person": "p9"}, "r1 on 2026-11-30 at 540: does not match its requirement."),
+        ({"session_type": "gone"}, "r1 on 2026-11-30 at 540: no such session type 'gone'."),
     ],
 )
 def test_it_catches_one_broken_appointment(changes: dict[str, Any], expected: str) -> None:

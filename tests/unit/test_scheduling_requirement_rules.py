@@ -3,7 +3,6 @@ approved services and the waitlist, one-off kites and evaluations, acuity, and t
 order."""
 
 from datetime import date, timedelta
-from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +18,6 @@ from kiteline.scheduling.requirement_rules import (
     ServiceFact,
     Spec,
     specs,
-    waitlist_order,
 )
 
 MONDAY = date(2026, 3, 2)
@@ -398,37 +396,3 @@ def test_nothing_met_once_comes_back_and_safety_comes_first(facts: Facts) -> Non
         for e in facts.evaluations
     )
     assert all(acuity < MAX_ACUITY for acuity in others)
-
-
-# --- the waitlist's order ----------------------------------------------------------------------
-
-
-def test_the_waitlist_puts_higher_acuity_first_then_the_longest_waiting() -> None:
-    rows = [
-        ("newer, low", 100, day(-5), 1),
-        ("older, low", 100, day(-50), 2),
-        ("newest, high", 300, day(-1), 3),
-        ("older, low, opened later", 100, day(-50), 4),
-    ]
-    ordered = sorted(rows, key=lambda row: waitlist_order(row[1], row[2], row[3]))
-    assert [row[0] for row in ordered] == [
-        "newest, high",
-        "older, low",
-        "older, low, opened later",
-        "newer, low",
-    ]
-
-
-@given(
-    st.lists(
-        st.tuples(st.integers(1, MAX_ACUITY), DATES, st.integers(1, 10_000)),
-        min_size=2,
-        unique_by=lambda row: row[2],
-    )
-)
-def test_nobody_on_the_waitlist_is_behind_someone_less_acute_or_waiting_less(
-    rows: list[tuple[int, date, int]],
-) -> None:
-    ordered = sorted(rows, key=lambda row: waitlist_order(*row))
-    for (acuity, since, _), (next_acuity, next_since, _) in pairwise(ordered):
-        assert acuity > next_acuity or (acuity == next_acuity and since <= next_since)

@@ -63,3 +63,17 @@ def test_debug_accepts_the_usual_ways_of_saying_yes(tmp_path: Path, value: str) 
         "from django.conf import settings; print(settings.DEBUG)", tmp_path, DEBUG=value
     )
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_the_page_solves_a_schedule_for_ten_seconds_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SCHEDULE_TIME_LIMIT_SECONDS", raising=False)
+    code = (
+        "import django; django.setup()\n"
+        "from django.conf import settings\n"
+        "print(settings.SCHEDULE_TIME_LIMIT_SECONDS)\n"
+    )
+    result = run_python(code, tmp_path, DEBUG="true")
+    # The solve runs inside the request: far below gunicorn's --timeout (docs/operations.md).
+    assert result.stdout.split() == ["10"], result.stderr

@@ -15,6 +15,7 @@ from kiteline.care.demo import prepare_care_demo
 from kiteline.facilities.seeding import DEMO_PASSWORD, SeedError, SeedResult, seed_facility
 from kiteline.facilities.synthetic import KINDS, SyntheticPlan, plan_facility
 from kiteline.kites.demo import prepare_demo
+from kiteline.reports.demo import prepare_reports_demo
 from kiteline.scheduling.demo import prepare_scheduling_demo
 from kiteline.scheduling.models import ScheduleRun
 from kiteline.screening.demo import ScreeningDemo, prepare_screening_demo
@@ -67,6 +68,7 @@ class Command(BaseCommand):
             numbers = [resident.resident_number for resident in result.kiosk_residents]
             screening = prepare_screening_demo(result.facilities, numbers)
             schedule = prepare_scheduling_demo(result.facilities)
+            prepare_reports_demo(result.facilities[0])
             self._report_demo(result)
             self._report_screening(screening)
             self._report_schedule(schedule)

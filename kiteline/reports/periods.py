@@ -1,0 +1,84 @@
+"""Reporting periods (pure core): calendar quarters and months in a facility's own time
+zone, as half-open [start, end) moments, so that a kite at midnight on the first of a month
+belongs to that month wherever the server runs."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+_QUARTER = re.compile(r"(\d{4})Q([1-4])")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_YEAR = re.compile(r"\d{4}")
+
+
+class PeriodError(ValueError):
+    """A period that is not written as 2026Q3 or 2026-07."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    label: str  # "2026Q3" or "2026-07"
+    first: date  # the first day
+    end: date  # the day after the last
+
+    def bounds(self, zone: str) -> tuple[datetime, datetime]:
+        """[start, end) as moments, at local midnight in `zone`."""
+        tz = ZoneInfo(zone)
+        return (
+            datetime.combine(self.first, time(), tzinfo=tz).astimezone(UTC),
+            datetime.combine(self.end, time(), tzinfo=tz).astimezone(UTC),
+        )
+
+    def months(self) -> tuple["Period", ...]:
+        found = []
+        day = self.first
+        while day < self.end:
+            found.append(month(day.year, day.month))
+            day = found[-1].end
+        return tuple(found)
+
+
+def _next_month(year: int, number: int) -> date:
+    return date(year + number // 12, number % 12 + 1, 1)
+
+
+def month(year: int, number: int) -> Period:
+    if not 1 <= number <= 12:
+        raise PeriodError(f"{number} is not a month.")
+    return Period(f"{year:04d}-{number:02d}", date(year, number, 1), _next_month(year, number))
+
+
+def quarter(year: int, number: int) -> Period:
+    if not 1 <= number <= 4:
+        raise PeriodError(f"{number} is not a quarter.")
+    first_month = 3 * (number - 1) + 1
+    return Period(
+        f"{year:04d}Q{number}", date(year, first_month, 1), _next_month(year, first_month + 2)
+    )
+
+
+def year(number: int) -> Period:
+    return Period(f"{number:04d}", date(number, 1, 1), date(number + 1, 1, 1))
+
+
+def parse_period(text: str) -> Period:
+    """'2026Q3' → the third quarter of 2026; '2026-07' → July 2026; '2026' → the year."""
+    text = text.strip().upper()
+    if _YEAR.fullmatch(text):
+        return year(int(text))
+    if match := _QUARTER.fullmatch(text):
+        return quarter(int(match.group(1)), int(match.group(2)))
+    if match := _MONTH.fullmatch(text):
+        return month(int(match.group(1)), int(match.group(2)))
+    raise PeriodError(f"{text!r} is not a period such as 2026, 2026Q3 or 2026-07.")
+
+
+def quarter_of(day: date) -> Period:
+    return quarter(day.year, (day.month - 1) // 3 + 1)
+
+
+def previous_quarter(day: date) -> Period:
+    current = quarter_of(day)
+    number = (current.first.month - 1) // 3 + 1
+    return quarter(day.year - 1, 4) if number == 1 else quarter(day.year, number - 1)
