@@ -1,20 +1,22 @@
 """What the scheduling stories need in the demo: the main facility's capacity (rooms,
 session types, the demo clinicians' hours, a training day, a unit's lockdown), levels of
-care and approved group therapy for part of the roster, and a published two-week schedule
-from tomorrow (a schedule never starts on a day under way). Synthetic figures, for trying
-the system.
+care and approved group therapy for part of the roster, last week's schedule with its
+outcomes, and a published two-week schedule from tomorrow (a schedule never starts on a day
+under way). Synthetic figures, for trying the system.
 
 Runs once: a second `make demo` finds the published schedule and leaves everything as is.
 """
 
 import random
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
 
 from kiteline.accounts.models import User
+from kiteline.audit.recording import record_event
 from kiteline.care.models import Decision, LevelAssignment, Service
 from kiteline.care.services import assign_level, confirm_decision, request_decision
 from kiteline.facilities.models import Booking, Facility
@@ -27,13 +29,21 @@ from kiteline.scheduling.capacity_services import (
     save_scheduling_settings,
     set_weekly_hours,
 )
+from kiteline.scheduling.greedy import greedy
 from kiteline.scheduling.models import (
+    Appointment,
+    AppointmentOutcome,
+    AppointmentStatus,
+    CloseReason,
+    CustodyReason,
+    Requirement,
     RestrictionKind,
     RunStatus,
     ScheduleRun,
 )
-from kiteline.scheduling.problem_source import local_date
-from kiteline.scheduling.services import propose_schedule, publish_schedule
+from kiteline.scheduling.problem_source import load_problem, local_date
+from kiteline.scheduling.requirement_services import refresh_requirements
+from kiteline.scheduling.services import propose_schedule, publish_schedule, schedule_report
 
 MORNING, AFTERNOON = (8 * 60, 11 * 60 + 30), (13 * 60, 16 * 60 + 30)
 # Levels given to part of the roster: (level, share of the people held). Crisis care is
@@ -52,6 +62,7 @@ def prepare_scheduling_demo(facilities: Sequence[Facility]) -> ScheduleRun:
     supervisor = User.objects.get(username="supervisor")
     _capacity(facility, supervisor)
     _care(facility)
+    _last_week(facility, supervisor)
     tomorrow = local_date(facility, timezone.now()) + timedelta(days=1)
     run = propose_schedule(
         actor=supervisor, facility=facility, start=tomorrow, days=14, time_limit=SOLVE_SECONDS
@@ -152,3 +163,79 @@ def _care(facility: Facility) -> None:
     for booking in held[start : start + GROUP_MEMBERS]:
         decision: Decision = request_decision(actor=clinician, person=booking.person, service=group)
         confirm_decision(actor=clinician, decision=decision)
+
+
+# Last week's outcomes, as shares of its appointments (synthetic figures).
+OUTCOMES = (
+    (AppointmentOutcome.ATTENDED, "", "", 0.7),
+    (AppointmentOutcome.REFUSED, "", "Offered the same time next week.", 0.1),
+    (AppointmentOutcome.CANCELLED_CUSTODY, CustodyReason.STAFFING, "", 0.1),
+    (AppointmentOutcome.CANCELLED_CLINICIAN, "", "Called to a crisis on another unit.", 0.1),
+)
+
+
+def _last_week(facility: Facility, supervisor: User) -> None:
+    """The seven days before today as if they had been scheduled and held: the greedy
+    scheduler lays out what was due then, and each appointment gets an outcome. Written as
+    history, with one audit event, since no service publishes a schedule for days gone by;
+    an attended contact meets its requirement, any other leaves it owed (as it would be)."""
+    now = timezone.now()
+    today = local_date(facility, now)
+    start = today - timedelta(days=7)
+    refresh_requirements(actor=None, facility=facility, now=now)
+    loaded = load_problem(facility, start, 7, today=start)
+    solved = greedy(loaded.problem)
+    rng = random.Random(12)  # noqa: S311 -- synthetic demo data, reproducible
+    with transaction.atomic():
+        run = ScheduleRun.objects.create(
+            facility=facility,
+            start=start,
+            days=7,
+            method="greedy",
+            solve_status=str(solved.status),
+            report=schedule_report(solved, loaded.problem),
+            seconds=round(solved.seconds, 3),
+            status=RunStatus.PUBLISHED,
+            created_by=supervisor,
+            created_at=now,
+            published_by=supervisor,
+            published_at=now,
+        )
+        for placed in solved.appointments:
+            requirement = loaded.requirements[placed.requirement]
+            outcome, reason, note, _share = rng.choices(OUTCOMES, [o[3] for o in OUTCOMES])[0]
+            held_at = datetime.combine(
+                placed.date,
+                time(placed.start // 60, placed.start % 60),
+                ZoneInfo(facility.time_zone),
+            )
+            Appointment.objects.create(
+                run=run,
+                facility=facility,
+                requirement=requirement,
+                person_id=requirement.person_id,
+                session_type=loaded.session_types[placed.session_type],
+                clinician=(clinician := loaded.clinicians[placed.clinician]),
+                room=loaded.rooms[placed.room],
+                date=placed.date,
+                start_minute=placed.start,
+                minutes=placed.minutes,
+                group=placed.group or "",
+                status=AppointmentStatus.PUBLISHED,
+                outcome=outcome,
+                custody_reason=reason,
+                outcome_note=note,
+                outcome_by=clinician,
+                outcome_at=held_at + timedelta(minutes=placed.minutes),
+            )
+            if outcome == AppointmentOutcome.ATTENDED:
+                Requirement.objects.filter(pk=requirement.pk, closed_at__isnull=True).update(
+                    closed_at=held_at, close_reason=CloseReason.MET
+                )
+        record_event(
+            actor=None,
+            action="scheduling.demo_history",
+            facility=facility,
+            subjects=[f"schedule_run:{run.pk}"],
+            detail={"appointments": len(solved.appointments)},
+        )

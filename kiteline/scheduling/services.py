@@ -56,7 +56,7 @@ def latest_start(now: datetime) -> date:
     return now.astimezone(UTC).date() + timedelta(days=MAX_START_DAYS_AHEAD + 1)
 
 
-def _report(solved: Schedule, problem: core.Problem) -> dict[str, object]:
+def schedule_report(solved: Schedule, problem: core.Problem) -> dict[str, object]:
     return {
         "status": str(solved.status),
         "score": {
@@ -128,7 +128,7 @@ def propose_schedule(
             days=loaded.problem.days,
             method=method,
             solve_status=str(solved.status),
-            report=_report(solved, loaded.problem),
+            report=schedule_report(solved, loaded.problem),
             seconds=round(solved.seconds, 3),
             created_by=actor,
             created_at=timezone.now(),

@@ -41,6 +41,15 @@ def test_the_demo_publishes_two_weeks_from_tomorrow_and_a_second_run_creates_not
     assert tomorrow <= span["first"] <= span["last"] <= tomorrow + timedelta(days=13)
     assert not published.exclude(outcome="").exists()
     assert f"Schedule {run.number} is published" in out.getvalue()
+    # Last week was held: every appointment has its outcome, and each attended one met its
+    # requirement (others stay owed).
+    past = ScheduleRun.objects.get(start=tomorrow - timedelta(days=8))
+    held = Appointment.objects.filter(run=past)
+    assert held.count() > 5
+    assert not held.filter(outcome="").exists()
+    attended = held.filter(outcome="attended")
+    assert attended.exists()
+    assert all(a.requirement.close_reason == "met" for a in attended)
     before = _counts()
     call_command("seed", "--residents", "80", "--seed", "3", "--demo", stdout=StringIO())
     assert _counts() == before

@@ -129,6 +129,6 @@ class Command(BaseCommand):
             f"Schedule {run.number} is published for {run.start:%Y-%m-%d} and the "
             f"{run.days - 1} days after: {score['missed']} mandatory contacts missed, "
             f"{score['late']} late, shortfall {hours:.1f} clinician-hours. `supervisor` sees "
-            "it under Schedules; `custody` prints the Escort list; `clinician` records "
-            "outcomes under Appointments."
+            "it under Schedules; `custody` prints the Escort list; last week's outcomes "
+            "are under Missed contacts."
         )
