@@ -24,6 +24,7 @@ bench: $(STAMP)
 	scripts/with-postgres $(BIN)/python -m benchmarks.kite_benchmark
 	$(BIN)/python -m benchmarks.policy_benchmark
 	$(BIN)/python -m benchmarks.schedule_benchmark
+	scripts/with-postgres $(BIN)/python -m benchmarks.report_benchmark
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -26,7 +26,6 @@ class Segment:
 class Bar:
     label: str
     y: float
-    total: int
     segments: tuple[Segment, ...]
 
 
@@ -36,7 +35,6 @@ class Chart:
     height: int
     bars: tuple[Bar, ...]
     legend: tuple[tuple[str, str], ...]  # (column, css class)
-    largest: int
 
 
 def stacked_bars(
@@ -57,6 +55,6 @@ def stacked_bars(
                 width = count * scale
                 segments.append(Segment(round(x, 1), round(width, 1), column, count, css[column]))
                 x += width
-        bars.append(Bar(row, index * (BAR + GAP), totals[row], tuple(segments)))
+        bars.append(Bar(row, index * (BAR + GAP), tuple(segments)))
     height = max(1, len(rows)) * (BAR + GAP)
-    return Chart(WIDTH, height, tuple(bars), tuple(css.items()), largest)
+    return Chart(WIDTH, height, tuple(bars), tuple(css.items()))

@@ -1,11 +1,15 @@
 """The compliance dashboard for supervisors and auditors: every figure of one facility and
 period, grouped by month or housing unit, each as a chart, a table and a CSV. The figures
-are aggregates; the breach list names cases, so each view is one audited read (I7)."""
+are aggregates; the breach list names cases, so each view is one audited read (I7).
+
+Auditors read cases only through a sample (docs/reports.md): their breach list shows each
+case's number and the deadline missed, never the resident or what the evaluation was for
+(I6); supervisors see both, and follow a breached request to its page."""
 
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.http import Http404
@@ -17,6 +21,7 @@ from kiteline.facilities.selectors import facility_for_actor
 from kiteline.reports.charts import Chart, stacked_bars
 from kiteline.reports.figures import (
     BY_MONTH,
+    ROW_HEADINGS,
     SHARED_FIGURES,
     BreachRow,
     CountTable,
@@ -26,6 +31,7 @@ from kiteline.reports.figures import (
     breaches,
     denials_by_reason,
     no_symptom_by_nurse,
+    scope_for,
     shortfall,
     waits,
 )
@@ -63,8 +69,11 @@ class Dashboard:
     facilities: tuple[tuple[str, str], ...]
     period: str
     by: str
+    row_heading: str
     sections: tuple[Section, ...]
     waits: tuple[WaitRow, ...]
+    # Supervisors: the resident's number, the evaluation's kind, and a link to each request.
+    identified: bool
     breaches: tuple[BreachRow, ...]
     breach_total: int
     shortfall: tuple[ShortfallLine, ...]
@@ -73,11 +82,6 @@ class Dashboard:
 def dashboard_facility(*, actor: User, facility_code: str | None) -> Facility:
     """One of a supervisor's or auditor's facilities (the first when none is named)."""
     return facility_for_actor(actor=actor, facility_code=facility_code, roles=DASHBOARD_ROLES)
-
-
-def scope_of(facility: Facility, period: Period, by: str, now: datetime) -> Scope:
-    start, end = period.bounds(facility.time_zone)
-    return Scope((facility.pk,), facility.time_zone, start, end, now, by)
 
 
 def _section(name: str, table: CountTable) -> Section:
@@ -96,9 +100,11 @@ def compliance_dashboard(
     *, actor: User, facility_code: str | None, period: Period, by: str = BY_MONTH, now: datetime
 ) -> Dashboard:
     facility = dashboard_facility(actor=actor, facility_code=facility_code)
-    scope = scope_of(facility, period, by, now)
+    scope = scope_for([facility], period, by, now)
     sections = tuple(_section(figure.__name__, figure(scope)) for figure in DASHBOARD_FIGURES)
-    missed, total = breaches(scope)
+    identified = actor.role == Role.SUPERVISOR
+    missed, total = breaches(scope, identified=identified)
+    shown = ["record", "kind", "due_at", "breached_at"]
     record_read(
         actor=actor,
         action="reports.dashboard_read",
@@ -109,7 +115,7 @@ def compliance_dashboard(
                 for row in missed
             )
         ),
-        fields=[field.name for field in fields(BreachRow)],
+        fields=[*shown, "resident_number", "evaluation_kind"] if identified else shown,
     )
     return Dashboard(
         facility=facility.name,
@@ -117,8 +123,10 @@ def compliance_dashboard(
         facilities=tuple(actor.facilities.order_by("name").values_list("code", "name")),
         period=period.label,
         by=by,
+        row_heading=ROW_HEADINGS[by],
         sections=sections,
         waits=waits(scope),
+        identified=identified,
         breaches=missed,
         breach_total=total,
         shortfall=shortfall(scope),
@@ -131,11 +139,11 @@ def figure_csv(
     """(file name, CSV text) of one figure: one line per row, a column per category, and
     the row's total. Aggregates only; recorded as a read all the same."""
     facility = dashboard_facility(actor=actor, facility_code=facility_code)
-    scope = scope_of(facility, period, by, now)
+    scope = scope_for([facility], period, by, now)
     out = io.StringIO()
     writer = csv.writer(out)
     if key == "waits":
-        writer.writerow([by, *WAIT_COLUMNS])
+        writer.writerow([ROW_HEADINGS[by], *WAIT_COLUMNS])
         for wait in waits(scope):
             triage, seen = wait.triage or ("", ""), wait.face_to_face or ("", "")
             writer.writerow([wait.group, wait.triaged, *triage, wait.seen, *seen])
@@ -144,7 +152,7 @@ def figure_csv(
         if figure is None:
             raise Http404
         table = figure(scope)
-        writer.writerow([by, *table.columns, "total"])
+        writer.writerow([table.row_heading, *table.columns, "total"])
         for row in table.rows:
             counts = [table.count(row, column) for column in table.columns]
             writer.writerow([row, *counts, sum(counts)])

@@ -7,17 +7,20 @@ Categories are fixed so that every release has the same shape; a category too sm
 publish is merged into "Another or not recorded" by the suppression core's `merge_small`.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from django.db.models import Case, CharField, Model, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.expressions import Expression
 
-from kiteline.care.models import Appeal, AppealOutcome, Decision, Outcome
+from kiteline.care.models import Appeal, Decision
 from kiteline.facilities.models import Sex
-from kiteline.reports.figures import CountTable, Scope, count_table, kites_in
+from kiteline.kites.models import Kite
+from kiteline.reports.figures_care import denied
+from kiteline.reports.figures_core import CountTable, Scope, count_table
+from kiteline.reports.figures_requests import hours, kites_in, rounded
 from kiteline.reports.stats import waits_summary
 from kiteline.reports.tables import TOTAL
 
@@ -106,54 +109,53 @@ ATTRIBUTES = (
 
 @dataclass(frozen=True)
 class Measure:
+    """What an equity figure counts: its records (the period is applied by `count_table`),
+    and the paths to the person, the facility responsible, the stay and the anchor."""
+
     key: str
     title: str
-    records: Callable[[Scope], QuerySet[Model]]
+    records: Callable[[], QuerySet[Any]]
     person: str
+    facility: str
     booking: str
     moment: str
 
 
-def _decided(scope: Scope) -> QuerySet[Model]:
-    return Decision.objects.filter(
-        facility_id__in=scope.facility_ids,
-        decided_at__gte=scope.start,
-        decided_at__lt=scope.end,
-    )
-
-
-def _denied(scope: Scope) -> QuerySet[Model]:
-    """Not eligible as decided and not overturned on appeal."""
-    return (
-        _decided(scope)
-        .filter(outcome=Outcome.NOT_ELIGIBLE)
-        .exclude(appeal__outcome=AppealOutcome.OVERTURNED)
-    )
-
-
-def _appealed(scope: Scope) -> QuerySet[Model]:
-    return Appeal.objects.filter(
-        facility_id__in=scope.facility_ids, filed_at__gte=scope.start, filed_at__lt=scope.end
-    )
-
-
 MEASURES = (
-    Measure("requests", "Requests", kites_in, "person", "booking", "received_at"),
-    Measure("decisions", "Service decisions", _decided, "person", "booking", "decided_at"),
-    Measure("denials", "Services denied", _denied, "person", "booking", "decided_at"),
-    Measure("appeals", "Appeals", _appealed, "person", "decision__booking", "filed_at"),
+    Measure(
+        "requests", "Requests", Kite.objects.all, "person", "facility", "booking", "received_at"
+    ),
+    Measure(
+        "decisions",
+        "Service decisions",
+        Decision.objects.all,
+        "person",
+        "facility",
+        "booking",
+        "decided_at",
+    ),
+    Measure("denials", "Services denied", denied, "person", "facility", "booking", "decided_at"),
+    Measure(
+        "appeals",
+        "Appeals",
+        Appeal.objects.all,
+        "person",
+        "facility",
+        "decision__booking",
+        "filed_at",
+    ),
 )
 
 
 def equity_figure(scope: Scope, measure: Measure, attribute: Attribute) -> CountTable:
     """Rows as the scope groups them; a column per category of the attribute."""
-    first = scope.start.astimezone(ZoneInfo(scope.zone)).date()
-    category: Expression = attribute.category(measure.person, first)
+    category: Expression = attribute.category(measure.person, scope.days[0])
     return count_table(
         f"{measure.key}_by_{attribute.key}",
         f"{measure.title} by {attribute.title}",
         scope,
-        measure.records(scope),
+        measure.records(),
+        facility=measure.facility,
         booking=measure.booking,
         moment=measure.moment,
         category=category,
@@ -161,29 +163,37 @@ def equity_figure(scope: Scope, measure: Measure, attribute: Attribute) -> Count
     )
 
 
-def equity_figures(scope: Scope, measures: Sequence[Measure] = MEASURES) -> tuple[CountTable, ...]:
-    return tuple(
-        equity_figure(scope, measure, attribute) for measure in measures for attribute in ATTRIBUTES
-    )
+Waits = dict[str, tuple[float, float] | None]
 
 
-def waits_by(scope: Scope, attribute: Attribute) -> dict[str, tuple[float, float] | None]:
-    """Hours from receipt to the face-to-face visit, median and 90th percentile, by
-    category and in all (under TOTAL); None for fewer than stats.MIN_GROUP visits."""
-    first = scope.start.astimezone(ZoneInfo(scope.zone)).date()
+def waits_by_attribute(scope: Scope) -> dict[str, Waits]:
+    """Hours from receipt to the face-to-face visit, median and 90th percentile, for each
+    attribute (by its key) by category and in all (under TOTAL); None for fewer than
+    stats.MIN_GROUP visits. One pass over the period's visits, which reads each one's
+    categories of every attribute at once."""
+    first = scope.days[0]
     seen = (
         kites_in(scope)
         .filter(seen_at__isnull=False)
-        .annotate(figure_category=attribute.category("person", first))
-        .values_list("figure_category", "received_at", "seen_at")
+        .annotate(
+            **{f"figure_{a.key}": a.category("person", first) for a in ATTRIBUTES},
+        )
+        .values_list(*(f"figure_{a.key}" for a in ATTRIBUTES), "received_at", "seen_at")
     )
-    hours: dict[str, list[float]] = {}
-    for category, received, contact in seen.iterator(chunk_size=5000):
-        if contact is not None:  # filtered above; the type does not know it
-            hours.setdefault(category, []).append((contact - received).total_seconds() / 3600)
-    hours[TOTAL] = [hour for values in hours.values() for hour in values]
-    summary = {}
-    for category in (*attribute.categories, TOTAL):
-        pair = waits_summary(hours.get(category, []))
-        summary[category] = None if pair is None else (round(pair[0], 1), round(pair[1], 1))
-    return summary
+    found: dict[str, dict[str, list[float]]] = {a.key: {} for a in ATTRIBUTES}
+    every: list[float] = []
+    for *categories, received, contact in seen.iterator(chunk_size=5000):
+        wait = hours(received, contact)
+        every.append(wait)
+        for attribute, category in zip(ATTRIBUTES, categories, strict=True):
+            found[attribute.key].setdefault(category, []).append(wait)
+    return {
+        attribute.key: {
+            **{
+                category: rounded(waits_summary(found[attribute.key].get(category, [])))
+                for category in attribute.categories
+            },
+            TOTAL: rounded(waits_summary(every)),
+        }
+        for attribute in ATTRIBUTES
+    }

@@ -1,4 +1,5 @@
-"""The dashboard's query: a period and how to group its rows, parsed with clear errors."""
+"""The reports pages' queries: a period (and, on the dashboard, how to group its rows),
+parsed with clear errors."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -7,7 +8,20 @@ from kiteline.reports.figures import BY_MONTH, BY_PERIOD, BY_UNIT
 from kiteline.reports.periods import Period, PeriodError, parse_period
 
 
-class DashboardForm(forms.Form):
+class _PeriodForm(forms.Form):
+    facility = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+
+    def clean_period(self) -> Period | None:
+        text = self.cleaned_data["period"]
+        if not text:
+            return None
+        try:
+            return parse_period(text)
+        except PeriodError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class DashboardForm(_PeriodForm):
     period = forms.CharField(
         label=_("Period"),
         max_length=10,
@@ -23,13 +37,14 @@ class DashboardForm(forms.Form):
             (BY_PERIOD, _("the whole period")),
         ],
     )
-    facility = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
 
-    def clean_period(self) -> Period | None:
-        text = self.cleaned_data["period"]
-        if not text:
-            return None
-        try:
-            return parse_period(text)
-        except PeriodError as error:
-            raise forms.ValidationError(str(error)) from error
+
+class EquityForm(_PeriodForm):
+    """Finished quarters only: `equity_view.check_equity_period` says why."""
+
+    period = forms.CharField(
+        label=_("Quarter"),
+        max_length=10,
+        required=False,
+        help_text=_("A quarter that has ended, such as 2026Q3."),
+    )

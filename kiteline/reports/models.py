@@ -2,6 +2,10 @@
 later release lets a small count be derived from an earlier one, I8) and the case samples
 drawn for monitors' chart review (reproducible from their seed)."""
 
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -11,12 +15,16 @@ from kiteline.facilities.models import Facility
 
 class PublicRelease(models.Model):
     """A public report as built: its period, facilities, every value it published (the
-    ledger the next release is checked against) and the digest of its files."""
+    ledger the next release is checked against), its files and their digests."""
 
     period = models.CharField(max_length=8)
     facilities = models.ManyToManyField(Facility, related_name="+")
-    # {"<table>|<period>|<row>|<column>": value} for every published count.
+    # Every published count, as `tables.Ledger.as_json` writes it: [{"table", "period",
+    # "rows", "columns", "values"}], the rows (facility codes or categories) and columns
+    # whose counts the figure adds up.
     published = models.JSONField()
+    # {file name: SHA-256} of each file written; `digest` covers them all, with their names.
+    files = models.JSONField(default=dict)
     digest = models.CharField(max_length=64)
     # Where the files were written, for the page's download.
     folder = models.CharField(max_length=500)
@@ -28,6 +36,32 @@ class PublicRelease(models.Model):
 
     def __str__(self) -> str:
         return f"public release {self.period} #{self.pk}"
+
+    def written_files(self) -> dict[str, bytes] | None:
+        """The files the release wrote, read back from its folder: only those, and None
+        unless each is as it was written (its SHA-256, and the digest over them all)."""
+        folder = Path(self.folder)
+        files: dict[str, bytes] = {}
+        try:
+            for name, digest in sorted(self.files.items()):
+                path = folder / name
+                # A plain file name, as the build wrote it; never a link out of the folder.
+                if Path(name).name != name or path.is_symlink() or not path.is_file():
+                    return None
+                files[name] = path.read_bytes()
+                if hashlib.sha256(files[name]).hexdigest() != digest:
+                    return None
+        except OSError:
+            return None
+        return files if files and release_digest(files) == self.digest else None
+
+
+def release_digest(files: Mapping[str, bytes]) -> str:
+    """One SHA-256 over every file of a release, each with its name, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name])
+    return digest.hexdigest()
 
 
 class SampleKind(models.TextChoices):

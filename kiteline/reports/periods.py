@@ -12,8 +12,19 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _YEAR = re.compile(r"\d{4}")
 
 
+# The years a period may fall in: records begin long after the first, and the last keeps
+# every period's end (the day after its last) a date Python can hold.
+FIRST_YEAR, LAST_YEAR = 2000, 9998
+
+
 class PeriodError(ValueError):
-    """A period that is not written as 2026Q3 or 2026-07."""
+    """A period that is not written as 2026Q3 or 2026-07, or outside the years a report
+    covers."""
+
+
+def _check_year(number: int) -> None:
+    if not FIRST_YEAR <= number <= LAST_YEAR:
+        raise PeriodError(f"{number} is not a year from {FIRST_YEAR} to {LAST_YEAR}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +55,14 @@ def _next_month(year: int, number: int) -> date:
 
 
 def month(year: int, number: int) -> Period:
+    _check_year(year)
     if not 1 <= number <= 12:
         raise PeriodError(f"{number} is not a month.")
     return Period(f"{year:04d}-{number:02d}", date(year, number, 1), _next_month(year, number))
 
 
 def quarter(year: int, number: int) -> Period:
+    _check_year(year)
     if not 1 <= number <= 4:
         raise PeriodError(f"{number} is not a quarter.")
     first_month = 3 * (number - 1) + 1
@@ -59,6 +72,7 @@ def quarter(year: int, number: int) -> Period:
 
 
 def year(number: int) -> Period:
+    _check_year(number)
     return Period(f"{number:04d}", date(number, 1, 1), date(number + 1, 1, 1))
 
 

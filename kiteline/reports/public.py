@@ -7,9 +7,13 @@ it); nothing is written unless the independent check finds nothing.
 """
 
 import hashlib
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,22 +22,36 @@ from django.db import transaction
 from kiteline.accounts.models import Role, User
 from kiteline.audit.recording import record_event
 from kiteline.facilities.models import Facility
+from kiteline.kites.models import CloseCode
 from kiteline.reports.disclosure import check
 from kiteline.reports.equity import ANOTHER, ATTRIBUTES, MEASURES, equity_figure
 from kiteline.reports.errors import ReportError
 from kiteline.reports.figures import (
     BY_FACILITY,
+    CLOSED_UNSEEN,
+    CLOSED_UNTRIAGED,
+    LATE,
+    NOT_YET_DUE,
     ON_TIME,
     SHARED_FIGURES,
-    CountTable,
-    Scope,
+    scope_for,
     waits,
 )
-from kiteline.reports.models import PublicRelease
+from kiteline.reports.models import PublicRelease, release_digest
 from kiteline.reports.periods import Period
 from kiteline.reports.public_files import ReportInfo, TableText, Wait, report_files
-from kiteline.reports.suppression import SuppressionError, merge_small, protect
-from kiteline.reports.tables import TOTAL, CellRef, Ledger, Link, ProtectedRelease, Release, Table
+from kiteline.reports.public_tables import (
+    Counts,
+    FigureCounts,
+    Records,
+    Within,
+    category_table,
+    facility_table,
+    merged_as,
+    release_of,
+)
+from kiteline.reports.suppression import SuppressionError, protect
+from kiteline.reports.tables import TOTAL, Ledger, ProtectedRelease, Release, Table
 
 PUBLIC_ROLES = frozenset({Role.SUPERVISOR, Role.AUDITOR})
 
@@ -52,9 +70,11 @@ largest value a reader could deduce from everything published, and refuses the r
 any of them pins a count from 1 to 10. A suppressed count is never a zero: a zero is \
 written 0.
 
-Small categories of sex, age, language, and race or ethnicity are merged into "Another or \
-not recorded" before suppression. Percentages are shown only where both the count and its \
-total are published. Waits are shown only for 11 or more requests.
+Small categories of sex, age, language, and race or ethnicity (10 or fewer) are merged \
+into "Another or not recorded" before suppression; services denied are merged in the \
+categories where service decisions are, whatever their number. Percentages are shown \
+only where both the count and its total are published. Waits are shown only for 11 or \
+more requests.
 
 These are counts of what was recorded, not of need: a request that was never written down \
 is not here. Race or ethnicity is as the jail management system records it."""
@@ -127,95 +147,145 @@ TEXTS = {
         "attended",
     ),
 }
+# Denials are part of the decisions, category by category: merged as the decisions are, so
+# that a denial category merged while its decisions are shown cannot tell a reader that
+# every denial is in it (a merged row, from 0 to 10) and so confine their number.
+MERGED_AS = {"denials": "decisions"}  # by measure
 for _measure in MEASURES:
     for _attribute in ATTRIBUTES:
+        _merging = (
+            f"categories are merged into “{ANOTHER}” where those of {_as} are"
+            if (_as := MERGED_AS.get(_measure.key))
+            else f"small categories are merged into “{ANOTHER}”"
+        )
         TEXTS[f"{_measure.key}_by_{_attribute.key}"] = TableText(
             f"{_measure.title} by {_attribute.title}",
             _attribute.title.capitalize(),
             f"{_measure.title} in the quarter by the resident's {_attribute.title}, one column "
-            f"a facility; small categories are merged into “{ANOTHER}”.",
+            f"a facility; {_merging}.",
         )
 
 
-def _table(count: CountTable, period: str, names: dict[str, str]) -> Table:
-    """A figure by facility as a suppression table: a row a facility."""
-    rows = tuple(names[code] for code in count.rows)
-    return Table(
-        key=count.key,
-        period=period,
-        rows=rows,
-        columns=count.columns,
-        counts=tuple(tuple(count.count(code, c) for c in count.columns) for code in count.rows),
+# What each table counts: two tables of one population show each facility's total twice.
+# A table that does not say is refused (public_tables.release_of).
+REQUESTS = "requests"
+FIGURE_COUNTS = {
+    "triage_24h": Counts(REQUESTS),  # every request has one triage clock
+    "face_to_face": Counts("requests with a face-to-face clock"),
+    "e05_screening": Counts("screenings"),
+    "evaluations": Counts("evaluations"),
+    "kites_by_topic": Counts(REQUESTS),
+    "kites_by_channel": Counts(REQUESTS),
+    "closed_unseen": Counts("requests closed without a visit"),
+    "decisions": Counts("decisions"),
+    "overrides": Counts("overrides"),
+    "appeals": Counts("appeals"),
+    "required_contacts": Counts("required contacts"),
+}
+MEASURE_POPULATIONS = {
+    "requests": REQUESTS,
+    "decisions": "decisions",
+    "denials": "denials",
+    "appeals": "appeals",
+}
+COUNTS = FIGURE_COUNTS | {
+    f"{measure.key}_by_{attribute.key}": Counts(MEASURE_POPULATIONS[measure.key], attribute.key)
+    for measure in MEASURES
+    for attribute in ATTRIBUTES
+}
+
+TRIAGED = (ON_TIME, LATE)
+ROUTED = str(CloseCode.ROUTED_ELSEWHERE.label)
+NOT_ROUTED = tuple(
+    str(text) for code, text in CloseCode.choices if code != CloseCode.ROUTED_ELSEWHERE
+)
+NOT_ELIGIBLE = ("not eligible as proposed", "not eligible, overridden")
+OVERRIDDEN = ("eligible, overridden", "not eligible, overridden")
+# Which records of one table are among another's, at each facility: rules of how Kiteline
+# keeps its records (kites/services.py, care/services.py). For the request tables, the
+# three are all that the states of triage, of the face-to-face visit and of closing imply.
+RELATIONS = (
+    # A face-to-face clock starts when a nurse triages a request with a symptom; a request
+    # routed elsewhere is closed at triage, with none.
+    Within(
+        (Records("face_to_face"), Records("closed_unseen", (ROUTED,))),
+        (Records("triage_24h", TRIAGED),),
+    ),
+    # Closed untriaged (a visit would have settled triage), or closed before its visit was
+    # due: closed without a visit, and not at triage.
+    Within(
+        (Records("triage_24h", (CLOSED_UNTRIAGED,)), Records("face_to_face", (CLOSED_UNSEEN,))),
+        (Records("closed_unseen", NOT_ROUTED),),
+    ),
+    # Closed without a visit; open and not yet triaged; seen, or open with a visit not yet
+    # due: three kinds of request that never overlap.
+    Within(
+        (
+            Records("closed_unseen"),
+            Records("triage_24h", (NOT_YET_DUE,)),
+            Records("face_to_face", (ON_TIME, LATE, NOT_YET_DUE)),
+        ),
+        (Records("triage_24h"),),
+    ),
+    # An override is a decision with an override reason.
+    Within((Records("overrides"),), (Records("decisions", OVERRIDDEN),), exact=True),
+    # A denial is a decision not eligible (and not overturned on appeal), of the same
+    # resident: at most the decisions in each category too. (Any denials table stands for
+    # them all: they show one total.)
+    Within((Records("denials_by_sex"),), (Records("decisions", NOT_ELIGIBLE),)),
+)
+
+
+def equity_table(count: FigureCounts, period: str, facilities: Collection[str]) -> Table:
+    """An equity figure turned so that its categories are rows (the ones that merge) and
+    its facilities (by code) columns, with small categories merged into ANOTHER."""
+    return category_table(
+        count, period, facilities, {row: ANOTHER for row in count.columns if row != ANOTHER}
     )
 
 
-def equity_table(count: CountTable, period: str, names: dict[str, str]) -> Table:
-    """An equity figure turned so that its categories are rows (the ones that merge), with
-    small categories merged into ANOTHER."""
-    table = Table(
-        key=count.key,
-        period=period,
-        rows=count.columns,
-        columns=tuple(names[code] for code in count.rows),
-        counts=tuple(tuple(count.count(code, c) for code in count.rows) for c in count.columns),
-    )
-    return merge_small(table, {row: ANOTHER for row in table.rows if row != ANOTHER})
-
-
-def _links(tables: Sequence[Table], names: Sequence[str], period: str) -> tuple[Link, ...]:
-    """The same count in two tables: each facility's requests, decisions and appeals."""
-    keys = {t.key for t in tables}
-    links = []
-    bases = (("requests", "kites_by_topic"), ("decisions", "decisions"), ("appeals", "appeals"))
-    for measure, base in bases:
-        for name in names:
-            anchor = CellRef(base, period, name, TOTAL)
-            if measure == "requests" and "kites_by_channel" in keys:
-                links.append(Link(anchor, CellRef("kites_by_channel", period, name, TOTAL)))
-            for attribute in ATTRIBUTES:
-                key = f"{measure}_by_{attribute.key}"
-                if key in keys:
-                    links.append(Link(anchor, CellRef(key, period, TOTAL, name)))
-    return tuple(links)
-
-
-def _scope(facilities: Sequence[Facility], period: Period, now: datetime) -> Scope:
-    zone = facilities[0].time_zone
-    start, end = period.bounds(zone)
-    codes = tuple(f.code for f in facilities)
-    return Scope(tuple(f.pk for f in facilities), zone, start, end, now, BY_FACILITY, codes)
+def assemble(figures: Sequence[FigureCounts], period: str, facilities: Sequence[str]) -> Release:
+    """The report's tables from its figures counted by facility (rows are facility codes):
+    an equity figure with its categories as rows, and every link between the tables. Pure:
+    the tests feed it counts of generated records."""
+    tables: dict[str, Table] = {}
+    for figure in figures:
+        counts = COUNTS.get(figure.key)
+        if counts is None or counts.attribute is None:
+            tables[figure.key] = facility_table(figure, period, facilities)
+            continue
+        table = equity_table(figure, period, facilities)
+        measure = figure.key.removesuffix(f"_by_{counts.attribute}")
+        if (other := MERGED_AS.get(measure)) is not None:
+            table = merged_as(table, tables[f"{other}_by_{counts.attribute}"])
+        tables[figure.key] = table
+    return release_of(list(tables.values()), COUNTS, RELATIONS, facilities)
 
 
 def gather_release(facilities: Sequence[Facility], period: Period, now: datetime) -> Release:
-    """Every table of the report with its true counts: one GROUP BY query a figure."""
-    scope = _scope(facilities, period, now)
-    codes = scope.facility_codes
-    names = {f.code: f.name for f in facilities}
-    tables = [_table(figure(scope), period.label, names) for figure in SHARED_FIGURES]
-    tables += [
-        equity_table(equity_figure(scope, measure, attribute), period.label, names)
-        for measure in MEASURES
-        for attribute in ATTRIBUTES
+    """Every table of the report with its true counts (one GROUP BY query a figure), a row
+    or column a facility by its code, and the links between them."""
+    scope = scope_for(facilities, period, BY_FACILITY, now)
+    figures = [figure(scope) for figure in SHARED_FIGURES]
+    figures += [
+        equity_figure(scope, measure, attribute) for measure in MEASURES for attribute in ATTRIBUTES
     ]
-    return Release(tuple(tables), _links(tables, [names[c] for c in codes], period.label))
+    return assemble(figures, period.label, scope.facility_codes)
 
 
-def ledger_of(releases: Sequence[PublicRelease]) -> Ledger:
-    entries: dict[CellRef, frozenset[int]] = {}
-    for release in releases:
-        for key, value in release.published.items():
-            table, period, row, column = key.split("|")
-            ref = CellRef(table, period, row, column)
-            entries[ref] = entries.get(ref, frozenset()) | {int(value)}
-    return Ledger(entries)
+def ledger_of(releases: Iterable[PublicRelease]) -> Ledger:
+    return Ledger.from_json(entry for release in releases for entry in release.published)
 
 
-def _published(protected: ProtectedRelease) -> dict[str, int]:
+def labels_of(facilities: Sequence[Facility]) -> dict[str, str]:
+    """How the report names each facility: by its name, with its code beside a name that
+    two facilities share or that reads as a total."""
+    names = Counter(f.name.casefold() for f in facilities)
     return {
-        f"{ref.table}|{ref.period}|{ref.row}|{ref.column}": shown
-        for table in protected.tables
-        for ref, shown in table.figures()
-        if isinstance(shown, int)
+        f.code: f.name
+        if names[f.name.casefold()] == 1 and f.name.casefold() != TOTAL.casefold()
+        else f"{f.name} ({f.code})"
+        for f in facilities
     }
 
 
@@ -223,6 +293,83 @@ def _published(protected: ProtectedRelease) -> dict[str, int]:
 class Built:
     release: PublicRelease
     files: dict[str, bytes]
+
+
+def _authorise(actor: User | None, facilities: Sequence[Facility]) -> None:
+    if actor is not None and (not actor.is_staff_member or actor.role not in PUBLIC_ROLES):
+        raise ReportError("Your role cannot build public reports.")
+    if not facilities:
+        raise ReportError("Choose at least one facility.")
+    if actor is not None:
+        mine = set(actor.facilities.values_list("pk", flat=True))
+        if any(f.pk not in mine for f in facilities):
+            raise ReportError("That is not at your facilities.")
+    if len({f.time_zone for f in facilities}) > 1:
+        raise ReportError("A report's facilities count days in one time zone; build one each.")
+    if any(f.code == TOTAL for f in facilities):
+        raise ReportError(f"A facility coded {TOTAL!r} cannot be told from the totals.")
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ReportError(f"{out} is not an empty folder: choose a new one.")
+
+
+def _earlier(facilities: Sequence[Facility], period: Period) -> list[PublicRelease]:
+    """The earlier releases of the period that share a facility with this one. The ledger
+    matches a figure to the same facilities' figure, so each must cover the same
+    facilities: a release of North and South, then one of North alone, would let South be
+    worked out from the first release's totals."""
+    sharing = PublicRelease.objects.filter(period=period.label, facilities__in=facilities)
+    earlier = list(sharing.distinct().order_by("pk"))
+    covered: dict[int, set[str]] = {}
+    through = PublicRelease.facilities.through.objects.filter(publicrelease__in=sharing)
+    for pk, code in through.values_list("publicrelease_id", "facility__code"):
+        covered.setdefault(pk, set()).add(code)
+    codes = {f.code for f in facilities}
+    for release in earlier:
+        if covered[release.pk] != codes:
+            raise ReportError(
+                f"An earlier release of {period.label} covered "
+                f"{', '.join(sorted(covered[release.pk]))}: build one of the same facilities, "
+                "or of facilities it did not cover."
+            )
+    return earlier
+
+
+def _protected(true: Release, ledger: Ledger) -> ProtectedRelease:
+    try:
+        protected = protect(true, ledger)
+    except SuppressionError as error:
+        raise ReportError(f"Not built: {error}") from error
+    findings = check(true, protected, ledger)
+    if findings:
+        raise ReportError("Not built: the check found " + "; ".join(map(str, findings[:5])))
+    return protected
+
+
+def _written(files: dict[str, bytes], out: Path) -> Path:
+    """The files, written into a new folder beside ``out`` (moved into place once the
+    release is recorded)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        for name, content in files.items():
+            (folder / name).write_bytes(content)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def _move(folder: Path, out: Path) -> None:
+    try:
+        folder.replace(out)  # an empty folder at ``out`` is replaced
+    except OSError as error:
+        raise ReportError(
+            f"The release is recorded, but its files could not be moved to {out} "
+            f"({error.strerror}): they are in {folder}."
+        ) from error
 
 
 def build_public_report(
@@ -234,63 +381,112 @@ def build_public_report(
     now: datetime,
 ) -> Built:
     """Build, protect, check, write and record a public report. ReportError, with nothing
-    written, when it cannot be published safely."""
-    if actor is not None and (not actor.is_staff_member or actor.role not in PUBLIC_ROLES):
-        raise ReportError("Your role cannot build public reports.")
-    if not facilities:
-        raise ReportError("Choose at least one facility.")
-    if actor is not None:
-        mine = set(actor.facilities.values_list("pk", flat=True))
-        if any(f.pk not in mine for f in facilities):
-            raise ReportError("That is not at your facilities.")
-    if len({f.time_zone for f in facilities}) > 1:
-        raise ReportError("A report's facilities count days in one time zone; build one each.")
+    written or recorded, when it cannot be published safely or ``out`` cannot take it.
+
+    The files are written beside ``out`` and moved there when the release's record
+    commits. The earlier releases it is checked against are read again under a lock on
+    its facilities, so that two builds at once see each other."""
+    facilities = sorted(facilities, key=lambda f: f.code)
+    _authorise(actor, facilities)
     if period.end > now.astimezone(ZoneInfo(facilities[0].time_zone)).date():
         raise ReportError(f"{period.label} has not ended yet: report a finished quarter.")
-    true = gather_release(facilities, period, now)
-    ledger = ledger_of(list(PublicRelease.objects.all()))
     try:
-        protected = protect(true, ledger)
-    except SuppressionError as error:
-        raise ReportError(f"Not built: {error}") from error
-    findings = check(true, protected, ledger)
-    if findings:
-        raise ReportError("Not built: the check found " + "; ".join(map(str, findings[:5])))
-    face_waits = {row.group: row.face_to_face for row in waits(_scope(facilities, period, now))}
-    info = ReportInfo(
-        period=period.label,
-        facilities=tuple(f.name for f in facilities),
-        built_at=now.isoformat(timespec="seconds"),
-        methods=METHODS,
-    )
-    files = report_files(
-        protected,
-        TEXTS,
-        [Wait(f.name, *(face_waits.get(f.code) or (None, None))) for f in facilities],
-        info,
-    )
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + files[name])
-    with transaction.atomic():
-        record = PublicRelease.objects.create(
+        _check_out(out)
+        draft = _draft(facilities, period, now)
+        seen = _earlier(facilities, period)
+        protected = _protected(draft.true, ledger_of(seen))
+        return _publish(actor, draft, protected, seen, out)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ReportError(f"Cannot write the report to {out}: {reason}.") from error
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """What a report is made of, read from the database before anything is written."""
+
+    facilities: list[Facility]
+    period: Period
+    now: datetime
+    true: Release
+    info: ReportInfo
+    waits: list[Wait]
+
+
+def _draft(facilities: list[Facility], period: Period, now: datetime) -> _Draft:
+    scope = scope_for(facilities, period, BY_FACILITY, now)
+    face_waits = {row.group: row.face_to_face for row in waits(scope)}
+    labels = labels_of(facilities)
+    return _Draft(
+        facilities=facilities,
+        period=period,
+        now=now,
+        true=gather_release(facilities, period, now),
+        info=ReportInfo(
             period=period.label,
-            published=_published(protected),
-            digest=digest.hexdigest(),
-            folder=str(out.resolve()),
-            built_by=actor,
-            built_at=now,
-        )
-        record.facilities.set(list(facilities))
-        for facility in facilities:
-            record_event(
-                actor=actor,
-                action="reports.public_build",
-                facility=facility,
-                subjects=[f"public_release:{record.pk}"],
-                detail={"period": period.label, "files": len(files)},
-            )
-        out.mkdir(parents=True, exist_ok=True)
-        for name, content in files.items():
-            (out / name).write_bytes(content)
+            facilities=tuple((f.code, labels[f.code]) for f in facilities),
+            built_at=now.isoformat(timespec="seconds"),
+            methods=METHODS,
+        ),
+        waits=[Wait(f.code, *(face_waits.get(f.code) or (None, None))) for f in facilities],
+    )
+
+
+def _publish(
+    actor: User | None,
+    draft: _Draft,
+    protected: ProtectedRelease,
+    seen: list[PublicRelease],
+    out: Path,
+) -> Built:
+    """Check again against the earlier releases read under a lock on the facilities, write
+    the files beside ``out``, record the release, and move the files into place when the
+    record commits; on any failure before that, remove the files."""
+    folder: Path | None = None
+    committed: list[bool] = []
+    try:
+        with transaction.atomic():
+            pks = [f.pk for f in draft.facilities]
+            locked = Facility.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+            list(locked.values_list("pk", flat=True))
+            earlier = _earlier(draft.facilities, draft.period)
+            if [r.pk for r in earlier] != [r.pk for r in seen]:
+                protected = _protected(draft.true, ledger_of(earlier))
+            files = report_files(protected, TEXTS, draft.waits, draft.info)
+            folder = _written(files, out)
+            transaction.on_commit(lambda: committed.append(True))
+            transaction.on_commit(partial(_move, folder, out))
+            record = _record(actor, draft, protected, files, out)
+    except BaseException:
+        if folder is not None and not committed:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     return Built(record, files)
+
+
+def _record(
+    actor: User | None,
+    draft: _Draft,
+    protected: ProtectedRelease,
+    files: dict[str, bytes],
+    out: Path,
+) -> PublicRelease:
+    record = PublicRelease.objects.create(
+        period=draft.period.label,
+        published=Ledger().record(protected).as_json(),
+        files={name: hashlib.sha256(content).hexdigest() for name, content in files.items()},
+        digest=release_digest(files),
+        folder=str(out.resolve()),
+        built_by=actor,
+        built_at=draft.now,
+    )
+    record.facilities.set(draft.facilities)
+    for facility in draft.facilities:
+        record_event(
+            actor=actor,
+            action="reports.public_build",
+            facility=facility,
+            subjects=[f"public_release:{record.pk}"],
+            detail={"period": draft.period.label, "files": len(files)},
+        )
+    return record

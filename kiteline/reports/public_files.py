@@ -5,6 +5,9 @@ A suppressed figure is written "suppressed" in HTML and CSV and `{"suppressed": 
 JSON, never 0 and never blank, so it reads differently from a true zero; a row merged into
 another says so. Percentages are computed only by `suppression.share`, from two published
 counts. The page loads nothing: its style is in the file itself, so it opens from a disk.
+
+Tables key facilities by code; HTML and CSV name them (``ReportInfo.facilities``), and
+JSON gives both.
 """
 
 import csv
@@ -44,7 +47,7 @@ class Wait:
     describe (stats.MIN_GROUP). The number of requests behind it is not published: beside
     the tables, an extra count could let a suppressed one be worked out."""
 
-    facility: str
+    facility: str  # its code
     median_hours: float | None
     p90_hours: float | None
 
@@ -52,9 +55,13 @@ class Wait:
 @dataclass(frozen=True)
 class ReportInfo:
     period: str
-    facilities: tuple[str, ...]
+    facilities: tuple[tuple[str, str], ...]  # (code, how the report names it)
     built_at: str  # ISO 8601
     methods: str  # the plain-language methods note, paragraphs separated by blank lines
+
+    def label(self, key: str) -> str:
+        """A row's or column's name: a facility's for its code, otherwise the key itself."""
+        return dict(self.facilities).get(key, key)
 
 
 def _json_value(shown: Shown) -> dict[str, object]:
@@ -72,12 +79,12 @@ def _percent(table: ProtectedTable, row: str, column: str) -> str:
     return "" if value is None else f"{100 * value:.0f}%"
 
 
-def table_csv(table: ProtectedTable) -> str:
+def table_csv(table: ProtectedTable, info: ReportInfo) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["", *table.columns, TOTAL])
+    writer.writerow(["", *map(info.label, table.columns), TOTAL])
     for i, row in enumerate((*table.rows, TOTAL)):
-        writer.writerow([row, *(public_text(shown) for shown in table.shown[i])])
+        writer.writerow([info.label(row), *(public_text(shown) for shown in table.shown[i])])
     return out.getvalue()
 
 
@@ -91,8 +98,8 @@ def _cell_html(shown: Shown) -> str:
             return f"<td>{shown}</td>"
 
 
-def _table_html(table: ProtectedTable, text: TableText) -> str:
-    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in (*table.columns, TOTAL))
+def _table_html(table: ProtectedTable, text: TableText, info: ReportInfo) -> str:
+    head = "".join(f'<th scope="col">{escape(info.label(c))}</th>' for c in (*table.columns, TOTAL))
     if text.percent_of is not None:
         head += f'<th scope="col">{escape(text.percent_of)}, % of total</th>'
     lines = []
@@ -100,7 +107,7 @@ def _table_html(table: ProtectedTable, text: TableText) -> str:
         cells = "".join(_cell_html(shown) for shown in table.shown[i])
         if text.percent_of is not None:
             cells += f"<td>{_percent(table, row, text.percent_of)}</td>"
-        lines.append(f'<tr><th scope="row">{escape(row)}</th>{cells}</tr>')
+        lines.append(f'<tr><th scope="row">{escape(info.label(row))}</th>{cells}</tr>')
     return (
         f'<section id="{escape(table.key)}"><h2>{escape(text.title)}</h2>'
         f"<p>{escape(text.definition)}</p>"
@@ -123,9 +130,9 @@ td.merged { color: #5b6570; }
 """
 
 
-def _waits_html(waits: Sequence[Wait]) -> str:
+def _waits_html(waits: Sequence[Wait], info: ReportInfo) -> str:
     rows = "".join(
-        f'<tr><th scope="row">{escape(w.facility)}</th>'
+        f'<tr><th scope="row">{escape(info.label(w.facility))}</th>'
         + (
             f"<td>{w.median_hours}</td><td>{w.p90_hours}</td>"
             if w.median_hours is not None
@@ -153,14 +160,14 @@ def report_files(
     """Every file of the report: name → content."""
     files: dict[str, bytes] = {}
     for table in release.tables:
-        files[f"{table.key}.csv"] = table_csv(table).encode()
+        files[f"{table.key}.csv"] = table_csv(table, info).encode()
     methods = "".join(f"<p>{escape(p.strip())}</p>" for p in info.methods.split("\n\n"))
-    sections = "".join(_table_html(t, texts[t.key]) for t in release.tables)
+    sections = "".join(_table_html(t, texts[t.key], info) for t in release.tables)
     files["index.html"] = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>Mental-health care access, {escape(info.period)}</title>"
         f"<style>{STYLE}</style></head><body>"
-        f"<h1>Mental-health care access: {escape(', '.join(info.facilities))}, "
+        f"<h1>Mental-health care access: {escape(', '.join(n for _, n in info.facilities))}, "
         f"{escape(info.period)}</h1>"
         f"<p>Built {escape(info.built_at)}. Counts of requests, screenings, decisions, appeals "
         "and required contacts; no person can be identified from them. "
@@ -168,14 +175,14 @@ def report_files(
         f"<p><sup>*</sup> <em>{SUPPRESSED_TEXT}</em>: not published, because the count is "
         "from 1 to 10 or would let one be worked out. It is never a zero: a zero is "
         "written 0.</p>"
-        f"{sections}{_waits_html(waits)}"
+        f"{sections}{_waits_html(waits, info)}"
         f'<section id="methods"><h2>How these figures are made</h2>{methods}</section>'
         "</body></html>"
     ).encode()
     files["report.json"] = json.dumps(
         {
             "period": info.period,
-            "facilities": list(info.facilities),
+            "facilities": [{"code": code, "name": name} for code, name in info.facilities],
             "built_at": info.built_at,
             "suppressed_means": "not published: from 1 to 10, or would let such a count be "
             "worked out; never zero",

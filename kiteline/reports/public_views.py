@@ -3,8 +3,10 @@ call `build_public_report`, redirect back with its refusal or its success."""
 
 import io
 import zipfile
+from datetime import UTC
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -35,7 +37,7 @@ class PublicReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["facilities"]
         if isinstance(field, forms.MultipleChoiceField):
-            field.choices = list(actor.facilities.order_by("name").values_list("code", "name"))
+            field.choices = list(actor.facilities.order_by("code").values_list("code", "name"))
 
     def clean_period(self) -> Period:
         try:
@@ -60,13 +62,14 @@ def _releases(actor: User) -> list[PublicRelease]:
 @staff(Role.SUPERVISOR, Role.AUDITOR)
 def public_reports(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
-    last = previous_quarter(timezone.localdate())
+    facilities = list(actor.facilities.order_by("code"))
+    # The last quarter that has ended at the facilities (the first one's days, as the
+    # report counts them), not on the server's clock.
+    zone = ZoneInfo(facilities[0].time_zone) if facilities else UTC
+    last = previous_quarter(timezone.now().astimezone(zone).date())
     form = PublicReportForm(
         actor=actor,
-        initial={
-            "period": last.label,
-            "facilities": list(actor.facilities.values_list("code", flat=True)),
-        },
+        initial={"period": last.label, "facilities": [f.code for f in facilities]},
     )
     return render(request, "reports/public.html", {"form": form, "releases": _releases(actor)})
 
@@ -80,7 +83,9 @@ def build(request: HttpRequest) -> HttpResponse:
         report_form_errors(request, form)
         return redirect("reports-public")
     period: Period = form.cleaned_data["period"]
-    facilities = list(actor.facilities.filter(code__in=form.cleaned_data["facilities"]))
+    facilities = list(
+        actor.facilities.filter(code__in=form.cleaned_data["facilities"]).order_by("code")
+    )
     now = timezone.now()
     out = Path(settings.REPORTS_DIR) / f"{period.label}-{now:%Y%m%dT%H%M%S%f}"
     try:
@@ -100,20 +105,20 @@ def build(request: HttpRequest) -> HttpResponse:
 
 @staff(Role.SUPERVISOR, Role.AUDITOR)
 def download(request: HttpRequest, release_id: int) -> HttpResponse:
-    """The release's files as one zip, to publish anywhere."""
+    """The release's files as one zip, to publish anywhere: the files it wrote and nothing
+    else in the folder, checked against their digests."""
     actor = acting_user(request)
     release = get_object_or_404(
         PublicRelease.objects.filter(facilities__in=actor.facilities.all()).distinct(),
         pk=release_id,
     )
-    folder = Path(release.folder)
-    if not folder.is_dir():
+    files = release.written_files()
+    if files is None:
         raise Http404
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.iterdir()):
-            if path.is_file():
-                archive.write(path, arcname=f"{release.period}/{path.name}")
+        for name, content in files.items():
+            archive.writestr(f"{release.period}/{name}", content)
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = (
         f'attachment; filename="kiteline-public-{release.period}-{release.pk}.zip"'

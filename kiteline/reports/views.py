@@ -1,8 +1,9 @@
-"""The compliance dashboard's page and its CSV downloads. Thin: parse the query, call the
-selector, render."""
+"""The compliance dashboard's page and its CSV downloads, and the equity view. Thin: parse
+the query, call the selector, render."""
 
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,8 +13,9 @@ from kiteline.accounts.models import Role
 from kiteline.page_messages import report_form_errors
 from kiteline.reports.dashboard import compliance_dashboard, dashboard_facility, figure_csv
 from kiteline.reports.equity_view import equity_page
+from kiteline.reports.errors import ReportError
 from kiteline.reports.figures import BY_MONTH
-from kiteline.reports.forms import DashboardForm
+from kiteline.reports.forms import DashboardForm, EquityForm
 from kiteline.reports.periods import Period, year
 
 
@@ -43,11 +45,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         now=timezone.now(),
     )
     form = DashboardForm(initial={"period": period.label, "by": by, "facility": facility_code})
-    # Supervisors open a breached request's page; an auditor reads cases through a sample.
-    kite_links = acting_user(request).role == Role.SUPERVISOR
-    return render(
-        request, "reports/dashboard.html", {"page": page, "form": form, "kite_links": kite_links}
-    )
+    return render(request, "reports/dashboard.html", {"page": page, "form": form})
 
 
 @staff(Role.SUPERVISOR, Role.AUDITOR)
@@ -68,9 +66,19 @@ def figure_download(request: HttpRequest, key: str) -> HttpResponse:
 
 @staff(Role.SUPERVISOR, Role.AUDITOR)
 def equity(request: HttpRequest) -> HttpResponse:
-    form, period, _by, facility_code = _query(request)
-    page = equity_page(
-        actor=acting_user(request), facility_code=facility_code, period=period, now=timezone.now()
-    )
-    form = DashboardForm(initial={"period": period.label, "facility": facility_code})
+    """A finished quarter; for any other period the refusal, and the last quarter."""
+    form = EquityForm(request.GET)
+    period = None
+    if form.is_valid():
+        period = form.cleaned_data["period"]
+    else:
+        report_form_errors(request, form)
+    actor, now = acting_user(request), timezone.now()
+    facility_code = request.GET.get("facility") or None
+    try:
+        page = equity_page(actor=actor, facility_code=facility_code, period=period, now=now)
+    except ReportError as error:
+        messages.error(request, str(error))
+        page = equity_page(actor=actor, facility_code=facility_code, period=None, now=now)
+    form = EquityForm(initial={"period": page.period, "facility": page.facility_code})
     return render(request, "reports/equity.html", {"page": page, "form": form})

@@ -1,5 +1,6 @@
 """Every page has an access rule, and each role gets exactly the pages DESIGN.md gives it."""
 
+import hashlib
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -28,7 +29,7 @@ from kiteline.care.services import (
 from kiteline.facilities.models import Facility, HousingUnit, Person
 from kiteline.facilities.services import PersonDetails, book_person
 from kiteline.kites.services import record_paper_kite
-from kiteline.reports.models import PublicRelease, SampleKind
+from kiteline.reports.models import PublicRelease, SampleKind, release_digest
 from kiteline.reports.sample_services import draw_sample
 from kiteline.scheduling.models import ScheduleRun
 from kiteline.screening.services import start_administration
@@ -267,9 +268,15 @@ def booked(unit_a: HousingUnit) -> dict[str, str]:
     )
     # A public release whose files are on disk, for its download.
     folder = Path(tempfile.mkdtemp(prefix="matrix-release-"))
-    (folder / "index.html").write_text("<!doctype html>")
+    files = {"index.html": b"<!doctype html>"}
+    (folder / "index.html").write_bytes(files["index.html"])
     release = PublicRelease.objects.create(
-        period="2026Q1", published={}, digest="0" * 64, folder=str(folder), built_at=timezone.now()
+        period="2026Q1",
+        published=[],
+        files={"index.html": hashlib.sha256(files["index.html"]).hexdigest()},
+        digest=release_digest(files),
+        folder=str(folder),
+        built_at=timezone.now(),
     )
     release.facilities.add(unit_a.facility)
     return {

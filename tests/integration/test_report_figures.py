@@ -2,6 +2,7 @@
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,16 +11,22 @@ from django.utils import timezone
 
 from kiteline.accounts.models import Role, User
 from kiteline.facilities.models import Facility, HousingUnit
-from kiteline.facilities.services import move_housing
-from kiteline.kites.models import Clock, ClockKind, Kite, Status
+from kiteline.facilities.services import move_housing, release_person, transfer_person
+from kiteline.kites.models import Clock, ClockKind, CloseCode, Kite, Route, Status, Urgency
+from kiteline.kites.models import Outcome as KiteOutcome
+from kiteline.kites.services import close_kite, record_contact, record_paper_kite, triage_kite
+from kiteline.reports.equity import ANOTHER, ATTRIBUTES, waits_by_attribute
 from kiteline.reports.figures import (
     BY_MONTH,
     BY_PERIOD,
     BY_UNIT,
+    CLOSED_UNSEEN,
+    CLOSED_UNTRIAGED,
     LATE,
     NOT_YET_DUE,
     ON_TIME,
     OVERDUE,
+    CountTable,
     Scope,
     closed_unseen,
     face_to_face_timeliness,
@@ -30,6 +37,7 @@ from kiteline.reports.figures import (
     waits,
 )
 from kiteline.reports.stats import percentile
+from kiteline.reports.tables import TOTAL
 from tests.integration.care_world import book, staff
 
 START = datetime(2026, 4, 1, 5, 0, tzinfo=UTC)  # midnight in Chicago
@@ -56,11 +64,15 @@ def generated(facility: Facility, unit_a: HousingUnit, unit_b: HousingUnit) -> l
             to_unit=unit_a if booking.placements.get().housing_unit == unit_b else unit_b,
             at=datetime(2026, 5, 15, 12, tzinfo=UTC),
         )
+    clinician = staff(Role.CLINICIAN, facility, "fig-clinician")
     kites = []
     for n in range(400):
         received = START - timedelta(days=5) + timedelta(hours=rng.uniform(0, 24 * 100))
         triaged = received + timedelta(hours=rng.choice([2, 10, 23, 30])) if n % 7 else None
         seen = received + timedelta(hours=rng.choice([20, 47, 60])) if n % 3 == 0 else None
+        # Closed without a visit, before or after the deadlines, as the services close it.
+        closing = received + timedelta(hours=rng.choice([5, 30, 60]))
+        closed = closing if n % 5 == 0 and seen is None and closing < NOW else None
         kite = Kite.objects.create(
             person=(booking := rng.choice(bookings)).person,
             booking=booking,
@@ -69,23 +81,29 @@ def generated(facility: Facility, unit_a: HousingUnit, unit_b: HousingUnit) -> l
             topic=rng.choice(["talk", "therapy", "medication"]),
             received_at=received,
             entered_at=received,
-            status=Status.CLOSED if n % 5 == 0 else Status.TRIAGED,
-            close_code="withdrawn" if n % 5 == 0 else "",
-            outcome="",
-            triaged_at=triaged,
-            triaged_by=rng.choice(nurses) if triaged else None,
+            status=Status.CLOSED if closed or seen else Status.TRIAGED,
+            close_code="withdrawn" if closed else "",
+            closed_at=closed or seen,
+            outcome="resolved" if seen else "",
+            # A visit before triage settles triage, by the clinician, deciding no symptom.
+            triaged_at=triaged or seen,
+            triaged_by=rng.choice(nurses) if triaged else clinician if seen else None,
             symptom_described=bool(n % 4) if triaged else None,
             seen_at=seen,
         )
+        # A clock stops at its step, or when the request is closed (kites.services._close).
         Clock.objects.create(
-            kite=kite, kind=ClockKind.TRIAGE, due_at=received + timedelta(hours=24), met_at=triaged
+            kite=kite,
+            kind=ClockKind.TRIAGE,
+            due_at=received + timedelta(hours=24),
+            met_at=triaged or seen or closed,
         )
         if n % 2:
             Clock.objects.create(
                 kite=kite,
                 kind=ClockKind.FACE_TO_FACE,
                 due_at=received + timedelta(hours=48),
-                met_at=seen,
+                met_at=seen or closed,
             )
         kites.append(kite)
     return kites
@@ -113,28 +131,40 @@ def group_of(kite: Kite, by: str) -> str:
     return "all"
 
 
-def state(due: datetime, met: datetime | None) -> str:
-    if met is not None:
-        return ON_TIME if met <= due else LATE
+def state(due: datetime, done: datetime | None, closed: datetime | None, first: str) -> str:
+    """A deadline judged by the step itself; `first`: closed without it before the deadline."""
+    if done is not None:
+        return ON_TIME if done <= due else LATE
+    if closed is not None:
+        return first if closed <= due else OVERDUE
     return OVERDUE if due < NOW else NOT_YET_DUE
 
 
 @pytest.mark.parametrize("by", [BY_MONTH, BY_UNIT, BY_PERIOD])
 @pytest.mark.parametrize(
-    ("figure", "kind"),
-    [(triage_timeliness, ClockKind.TRIAGE), (face_to_face_timeliness, ClockKind.FACE_TO_FACE)],
+    ("figure", "kind", "step", "first"),
+    [
+        (triage_timeliness, ClockKind.TRIAGE, "triaged_at", CLOSED_UNTRIAGED),
+        (face_to_face_timeliness, ClockKind.FACE_TO_FACE, "seen_at", CLOSED_UNSEEN),
+    ],
 )
 def test_clock_timeliness_matches_an_independent_count(
-    generated: list[Kite], facility: Facility, by: str, figure: object, kind: str
+    generated: list[Kite],
+    facility: Facility,
+    by: str,
+    figure: Callable[[Scope], CountTable],
+    kind: str,
+    step: str,
+    first: str,
 ) -> None:
     expected: Counter[tuple[str, str]] = Counter()
     for kite in filter(in_period, generated):
         for clock in kite.clocks.filter(kind=kind):
-            expected[(group_of(kite, by), state(clock.due_at, clock.met_at))] += 1
-    assert callable(figure)
+            done = getattr(kite, step)
+            expected[(group_of(kite, by), state(clock.due_at, done, kite.closed_at, first))] += 1
     table = figure(scope(facility, by))
     assert table.counts == dict(expected)
-    assert sum(expected.values()) > 50
+    assert {state for _, state in expected} >= {ON_TIME, LATE, OVERDUE, first}
 
 
 @pytest.mark.parametrize("by", [BY_MONTH, BY_UNIT])
@@ -190,10 +220,25 @@ def test_waits_match_and_hide_small_groups(generated: list[Kite], facility: Faci
     assert all(row.triage is None for row in waits(one_month))
 
 
+def test_equity_waits_read_every_attribute_in_one_pass(
+    generated: list[Kite], facility: Facility, django_assert_num_queries: object
+) -> None:
+    assert callable(django_assert_num_queries)
+    with django_assert_num_queries(1):
+        found = waits_by_attribute(scope(facility, BY_PERIOD))
+    seen = [k for k in generated if in_period(k) and k.seen_at]
+    hours = [(k.seen_at - k.received_at).total_seconds() / 3600 for k in seen]  # type: ignore[operator]
+    pair = (round(percentile(hours, 0.5), 1), round(percentile(hours, 0.9), 1))
+    assert found["language"] == {"English": pair, "Spanish": None, ANOTHER: None, TOTAL: pair}
+    assert found.keys() == {attribute.key for attribute in ATTRIBUTES}
+    assert all(waits[TOTAL] == pair for waits in found.values())
+
+
 def test_each_nurses_no_symptom_triage_is_counted(
     generated: list[Kite], facility: Facility
 ) -> None:
-    kites = [k for k in generated if in_period(k) and k.triaged_by_id]
+    # A visit that settled triage decided nothing about a symptom: not a triage decision.
+    kites = [k for k in generated if in_period(k) and k.symptom_described is not None]
     expected: Counter[tuple[str, str]] = Counter()
     for kite in kites:
         assert kite.triaged_by is not None
@@ -202,6 +247,8 @@ def test_each_nurses_no_symptom_triage_is_counted(
             expected[(kite.triaged_by.username, "no clinical symptom")] += 1
     table = no_symptom_by_nurse(scope(facility, BY_PERIOD))
     assert {k: v for k, v in table.counts.items() if v} == dict(expected)
+    assert "fig-clinician" not in table.rows
+    assert table.row_heading == "staff member"
 
 
 def test_a_figure_reads_its_counts_in_one_query(
@@ -219,3 +266,147 @@ def test_another_facilitys_requests_are_not_counted(
     assert table.total == 0
     assert timezone.is_aware(NOW)
     assert User.objects.filter(role=Role.NURSE).count() == 2
+
+
+# --- Records made through the services ---------------------------------------------------
+
+
+def around_now(facility: Facility, by: str = BY_PERIOD) -> Scope:
+    now = timezone.now()
+    return Scope(
+        (facility.pk,),
+        facility.time_zone,
+        now - timedelta(days=5),
+        now + timedelta(days=1),
+        now,
+        by,
+    )
+
+
+def test_closing_a_request_is_neither_triage_nor_a_visit(
+    facility: Facility, unit_a: HousingUnit, unit_b: HousingUnit
+) -> None:
+    """Closing stops a request's clocks; the figures judge the step itself, so a request
+    answered in writing was not seen, one closed on release was not triaged, and one
+    closed after its deadline stays overdue (I5)."""
+    nurse = staff(Role.NURSE, facility, "svc-nurse")
+    clinician = staff(Role.CLINICIAN, facility, "svc-clinician")
+    now = timezone.now()
+
+    def paper(number: int, hours_ago: int = 0) -> Kite:
+        booked_at = now - timedelta(days=10)
+        booking = book(unit_a if number % 2 else unit_b, number, booked_at=booked_at)
+        return record_paper_kite(
+            actor=nurse,
+            person=booking.person,
+            channel="paper",
+            topic="talk",
+            text="I can't sleep",
+            received_at=now - timedelta(hours=hours_ago),
+            backdate_reason="Entered after the downtime." if hours_ago else "",
+        ).kite
+
+    def triage(kite: Kite) -> Kite:
+        return triage_kite(
+            actor=nurse,
+            kite=kite,
+            urgency=Urgency.ROUTINE,
+            symptom_described=True,
+            route=Route.MENTAL_HEALTH,
+        )
+
+    in_writing = triage(paper(1))
+    close_kite(actor=nurse, kite=in_writing, close_code=CloseCode.ANSWERED_IN_WRITING)
+    too_late = triage(paper(2, hours_ago=80))
+    close_kite(actor=nurse, kite=too_late, close_code=CloseCode.ANSWERED_IN_WRITING)
+    released = paper(3)
+    release_person(actor=None, booking=released.booking, at=timezone.now())
+    seen = triage(paper(4))
+    record_contact(
+        actor=clinician,
+        kite=seen,
+        seen_at=timezone.now(),
+        place="clinic",
+        note="Talked.",
+        outcome=KiteOutcome.RESOLVED,
+    )
+    kites = list(Kite.objects.all())
+    assert all(kite.status == Status.CLOSED for kite in kites)
+    assert not Clock.objects.filter(met_at__isnull=True).exists()  # closing stopped them all
+    for figure, kind, step, first in (
+        (triage_timeliness, ClockKind.TRIAGE, "triaged_at", CLOSED_UNTRIAGED),
+        (face_to_face_timeliness, ClockKind.FACE_TO_FACE, "seen_at", CLOSED_UNSEEN),
+    ):
+        expected = Counter(
+            ("all", state(clock.due_at, getattr(kite, step), kite.closed_at, first))
+            for kite in kites
+            for clock in kite.clocks.filter(kind=kind)
+        )
+        assert figure(around_now(facility)).counts == dict(expected)
+    assert face_to_face_timeliness(around_now(facility)).counts == {
+        ("all", CLOSED_UNSEEN): 1,
+        ("all", OVERDUE): 1,
+        ("all", ON_TIME): 1,
+    }
+    assert triage_timeliness(around_now(facility)).counts == {
+        ("all", CLOSED_UNTRIAGED): 1,
+        ("all", LATE): 1,
+        ("all", ON_TIME): 2,
+    }
+
+
+def test_a_visit_before_triage_is_not_a_no_symptom_decision(
+    facility: Facility, unit_a: HousingUnit
+) -> None:
+    nurse = staff(Role.NURSE, facility, "svc-nurse")
+    clinician = staff(Role.CLINICIAN, facility, "svc-clinician")
+    for number in (1, 2):
+        kite = record_paper_kite(
+            actor=nurse,
+            person=book(unit_a, number).person,
+            channel="paper",
+            topic="talk",
+            text="Please",
+        ).kite
+        if number == 1:
+            triage_kite(
+                actor=nurse,
+                kite=kite,
+                urgency=Urgency.ROUTINE,
+                symptom_described=False,
+                route=Route.MENTAL_HEALTH,
+            )
+        else:
+            record_contact(
+                actor=clinician,
+                kite=kite,
+                seen_at=timezone.now(),
+                place="clinic",
+                note="Talked.",
+                outcome=KiteOutcome.RESOLVED,
+            )
+    assert Kite.objects.get(triaged_by=clinician).symptom_described is None
+    table = no_symptom_by_nurse(around_now(facility))
+    assert table.counts == {("svc-nurse", "triaged"): 1, ("svc-nurse", "no clinical symptom"): 1}
+
+
+def test_a_request_carried_by_a_transfer_names_the_sending_facilitys_unit(
+    facility: Facility, other_facility: Facility, unit_a: HousingUnit, south_unit: HousingUnit
+) -> None:
+    nurse = staff(Role.NURSE, facility, "svc-nurse")
+    south_nurse = staff(Role.NURSE, other_facility, "svc-south-nurse")
+    booking = book(unit_a, 1, booked_at=timezone.now() - timedelta(days=2))
+    record_paper_kite(
+        actor=nurse, person=booking.person, channel="paper", topic="talk", text="Please"
+    )
+    transfer_person(actor=None, booking=booking, to_unit=south_unit, at=timezone.now())
+    record_paper_kite(
+        actor=south_nurse, person=booking.person, channel="paper", topic="therapy", text="Again"
+    )
+    table = kites_by_topic(around_now(other_facility, BY_UNIT))
+    assert table.counts == {
+        ("A (north)", "Talk to someone"): 1,
+        ("S1", "Therapy"): 1,
+    }
+    assert table.row_heading == "housing unit"
+    assert kites_by_topic(around_now(facility, BY_UNIT)).counts == {}

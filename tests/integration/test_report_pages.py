@@ -16,17 +16,21 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks as CaptureCallbacks
 from pytest_django.fixtures import Settings
 
 from kiteline.accounts.models import Role, User
 from kiteline.audit.models import AuditEvent
 from kiteline.facilities.models import Facility, HousingUnit
 from kiteline.kites.models import Clock, ClockKind, Kite
+from kiteline.kites.services import record_paper_kite, triage_kite
 from kiteline.reports.errors import ReportError
 from kiteline.reports.models import PublicRelease
-from kiteline.reports.periods import parse_period
+from kiteline.reports.periods import parse_period, previous_quarter, quarter_of
 from kiteline.reports.public import build_public_report
 from kiteline.reports.tables import SMALL
+from kiteline.screening.evaluation_services import open_evaluation, record_overdue_evaluations
+from kiteline.screening.models import EvaluationKind, EvaluationReason
 from tests.integration.care_world import book, staff
 
 QUARTER = parse_period("2026Q2")
@@ -85,7 +89,15 @@ def test_the_dashboard_shows_each_figure_with_its_table_and_csv(
         reverse("reports-csv", args=["triage_timeliness"]), {"period": "2026Q2", "by": "month"}
     )
     rows = list(csv.reader(io.StringIO(download.content.decode())))
-    assert rows[0] == ["month", "on time", "late", "open, overdue", "open, not yet due", "total"]
+    assert rows[0] == [
+        "month",
+        "on time",
+        "late",
+        "overdue",
+        "open, not yet due",
+        "closed untriaged",
+        "total",
+    ]
     assert sum(int(row[2]) for row in rows[1:]) == 6
     assert AuditEvent.objects.filter(action="reports.dashboard_read").count() == 1
 
@@ -121,6 +133,96 @@ def test_the_equity_view_suppresses_small_counts(
     assert not any(cell.isdigit() and 1 <= int(cell) <= SMALL for cell in shown)
 
 
+def test_the_equity_view_shows_finished_quarters_only(
+    client: Client, auditor: User, unit_a: HousingUnit
+) -> None:
+    """A quarter beside its months would let a hidden count be worked out: each page is
+    protected alone. Another period is refused with the reason, and the last quarter shown."""
+    requests(unit_a, 24)
+    client.force_login(auditor)
+    last = previous_quarter(timezone.localdate()).label
+    for period, refusal in (
+        ("2026-04", "covers a quarter"),
+        ("2026", "covers a quarter"),
+        (quarter_of(timezone.localdate()).label, "has not ended"),
+    ):
+        page = client.get(reverse("reports-equity"), {"period": period})
+        assert page.status_code == 200
+        assert refusal in page.content.decode()
+        assert page.context["page"].period == last
+    shown = client.get(reverse("reports-equity"), {"period": "2026Q2"})
+    assert shown.context["page"].period == "2026Q2"
+    assert "covers a quarter" not in shown.content.decode()
+    # Each refusal read nothing; each page shown is one audited read.
+    assert AuditEvent.objects.filter(action="reports.equity_read").count() == 4
+
+
+def breaches_of_both_kinds(facility: Facility, unit_a: HousingUnit) -> None:
+    """A request triaged late and a medication check not done in time, made through the
+    services."""
+    nurse = staff(Role.NURSE, facility, "breach-nurse")
+    clinician = staff(Role.CLINICIAN, facility, "breach-clinician")
+    booking = book(unit_a, 1, booked_at=timezone.now() - timedelta(days=10))
+    kite = record_paper_kite(
+        actor=nurse,
+        person=booking.person,
+        channel="paper",
+        topic="talk",
+        text="Please",
+        received_at=timezone.now() - timedelta(hours=30),
+        backdate_reason="Found in the box late.",
+    ).kite
+    triage_kite(
+        actor=nurse, kite=kite, urgency="routine", symptom_described=False, route="mental_health"
+    )
+    check = open_evaluation(
+        actor=clinician,
+        booking=booking,
+        kind=EvaluationKind.MEDICATION_CHECK,
+        urgency="urgent",
+        reason=EvaluationReason.CURRENT_MEDICATION,
+    )
+    assert record_overdue_evaluations(check.due_at + timedelta(minutes=1)) == 1
+
+
+def test_an_auditor_reads_breaches_by_case_number_and_deadline_only(
+    client: Client, auditor: User, supervisor: User, facility: Facility, unit_a: HousingUnit
+) -> None:
+    """Auditors read cases through a sample: the breach list names no resident, and no
+    evaluation's kind (a medication check says a named person takes psychiatric
+    medication). Supervisors see both, and follow each request to its page."""
+    breaches_of_both_kinds(facility, unit_a)
+    for user, identified in ((auditor, False), (supervisor, True)):
+        client.force_login(user)
+        response = client.get(reverse("reports-dashboard"), {"by": "period"})
+        page = response.context["page"]
+        html = response.content.decode()
+        assert page.breach_total == 2
+        assert {row.record for row in page.breaches} == {"K000001", "E000002"}
+        assert ("R0000001" in html) is identified
+        assert ("medication_check" in html) is identified
+        assert ("/kites/" in html) is identified
+        assert all((row.resident_number is not None) is identified for row in page.breaches)
+        event = AuditEvent.objects.filter(action="reports.dashboard_read").latest("pk")
+        assert ("resident_number" in event.detail["fields"]) is identified
+
+
+def test_each_csv_names_what_its_rows_are(
+    client: Client, supervisor: User, facility: Facility, unit_a: HousingUnit
+) -> None:
+    breaches_of_both_kinds(facility, unit_a)
+    client.force_login(supervisor)
+    for key, by, heading in (
+        ("no_symptom_by_nurse", "month", "staff member"),
+        ("denials_by_reason", "month", "service"),
+        ("triage_timeliness", "unit", "housing unit"),
+        ("waits", "period", "period"),
+    ):
+        download = client.get(reverse("reports-csv", args=[key]), {"by": by})
+        header = next(csv.reader(io.StringIO(download.content.decode())))
+        assert header[0] == heading
+
+
 def published_numbers(files: dict[str, bytes]) -> list[int]:
     """Every count written in the report's CSV and JSON files."""
     found = []
@@ -135,12 +237,17 @@ def published_numbers(files: dict[str, bytes]) -> list[int]:
 
 
 def test_the_public_report_publishes_no_small_count_and_marks_suppression(
-    facility: Facility, unit_a: HousingUnit, tmp_path: Path
+    facility: Facility,
+    unit_a: HousingUnit,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: CaptureCallbacks,
 ) -> None:
     requests(unit_a, 30)
-    built = build_public_report(
-        actor=None, facilities=[facility], period=QUARTER, out=tmp_path, now=NOW
-    )
+    # The files move into place when the release's record commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        built = build_public_report(
+            actor=None, facilities=[facility], period=QUARTER, out=tmp_path, now=NOW
+        )
     numbers = published_numbers(built.files)
     assert 30 in numbers
     assert not [n for n in numbers if 1 <= n <= SMALL]
@@ -208,11 +315,15 @@ def test_building_reads_aggregates_not_records(
 
 
 def test_the_command_builds_a_quarter(
-    facility: Facility, unit_a: HousingUnit, tmp_path: Path
+    facility: Facility,
+    unit_a: HousingUnit,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: CaptureCallbacks,
 ) -> None:
     requests(unit_a, 12)
     out = io.StringIO()
-    call_command("report", "public", "--period", "2026Q1", "--out", str(tmp_path), stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("report", "public", "--period", "2026Q1", "--out", str(tmp_path), stdout=out)
     assert (tmp_path / "index.html").exists()
     assert "Wrote" in out.getvalue()
     with pytest.raises(CommandError, match="covers a quarter"):
@@ -226,13 +337,15 @@ def test_the_page_builds_a_report_and_offers_it_as_a_zip(
     unit_a: HousingUnit,
     tmp_path: Path,
     settings: Settings,
+    django_capture_on_commit_callbacks: CaptureCallbacks,
 ) -> None:
     requests(unit_a, 12)
     settings.REPORTS_DIR = tmp_path
     client.force_login(supervisor)
-    client.post(
-        reverse("reports-public-build"), {"period": "2026Q1", "facilities": [facility.code]}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("reports-public-build"), {"period": "2026Q1", "facilities": [facility.code]}
+        )
     release = PublicRelease.objects.get()
     assert release.built_by == supervisor
     download = client.get(reverse("reports-public-download", args=[release.pk]))

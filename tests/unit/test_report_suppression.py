@@ -4,6 +4,7 @@ earlier releases; zeros published; small rows merged and marked; percentages onl
 published counts. Also the random releases the disclosure tests use."""
 
 import itertools
+import json
 from dataclasses import replace
 
 import pytest
@@ -24,6 +25,7 @@ from kiteline.reports.tables import (
     ProtectedTable,
     Reason,
     Release,
+    Sum,
     Suppressed,
     Table,
     public_text,
@@ -41,6 +43,18 @@ def table(key: str, *counts: tuple[int, ...], period: str = PERIOD) -> Table:
 
 def ref(key: str, row: str, column: str, period: str = PERIOD) -> CellRef:
     return CellRef(key, period, row, column)
+
+
+def earlier(t: Table | Release, values: dict[CellRef, set[int]]) -> Ledger:
+    """A ledger in which earlier releases published these figures, of tables shaped as
+    ``t``'s, with these values."""
+    release = Release((t,)) if isinstance(t, Table) else t
+    return Ledger(
+        {
+            release.table(r.table, r.period).sum_of(r.row, r.column): frozenset(v)
+            for r, v in values.items()
+        }
+    )
 
 
 def hidden(protected: ProtectedTable) -> dict[tuple[str, str], Reason]:
@@ -159,14 +173,14 @@ def test_a_complement_linked_to_a_count_of_another_table_is_suppressed_there_too
     link = Link(ref("a", "a", "y"), ref("b", "a", "x"))
     release = Release((a, b), links=(link,))
     protected = protect(release, NONE)
-    assert isinstance(protected.value(link.a), Suppressed)
-    assert isinstance(protected.value(link.b), Suppressed)
+    assert isinstance(protected.value(ref("a", "a", "y")), Suppressed)
+    assert isinstance(protected.value(ref("b", "a", "x")), Suppressed)
     assert check(release, protected, NONE) == ()
 
 
 def test_protect_does_not_count_on_a_complement_that_an_earlier_release_published() -> None:
     t = table("k", (3, 12, 40), (20, 30, 50), (25, 15, 60))
-    ledger = Ledger({ref("k", "a", "y"): frozenset({12})})
+    ledger = earlier(t, {ref("k", "a", "y"): {12}})
     shown = protect_one(t, ledger)
     assert ("a", "y") not in hidden(shown)
     assert len([cell for cell in hidden(shown) if cell[0] == "a"]) >= 2
@@ -177,7 +191,7 @@ def test_protect_does_not_count_on_a_complement_that_earlier_releases_let_a_read
 ) -> None:
     # Column y's other cells and total were published as they are: 12 follows from them.
     t = table("k", (3, 12, 40), (20, 30, 50), (25, 15, 60))
-    ledger = Ledger({ref("k", r, "y"): frozenset({t.count(r, "y")}) for r in ("b", "c", TOTAL)})
+    ledger = earlier(t, {ref("k", r, "y"): {t.count(r, "y")} for r in ("b", "c", TOTAL)})
     shown = protect_one(t, ledger)
     assert ("a", "y") not in hidden(shown)
     assert len([cell for cell in hidden(shown) if cell[0] == "a"]) >= 2
@@ -186,21 +200,21 @@ def test_protect_does_not_count_on_a_complement_that_earlier_releases_let_a_read
 
 def test_an_earlier_value_that_has_since_changed_does_not_hold_protect_back() -> None:
     t = table("k", (3, 12, 40), (20, 30, 50), (25, 15, 60))
-    stale = Ledger({ref("k", "a", "y"): frozenset({13})})
+    stale = earlier(t, {ref("k", "a", "y"): {13}})
     assert protect_one(t, stale) == protect_one(t)
 
 
 def test_protect_refuses_when_an_earlier_release_published_the_small_count() -> None:
     t = table("k", (3, 12, 40), (20, 30, 50), (25, 15, 60))
     with pytest.raises(SuppressionError):
-        protect(Release((t,)), Ledger({ref("k", "a", "x"): frozenset({3})}))
+        protect(Release((t,)), earlier(t, {ref("k", "a", "x"): {3}}))
 
 
 def test_protect_refuses_when_an_earlier_total_confines_two_small_counts() -> None:
     # Column z held 0 and 11 when it was published; now 8 and 3, total still 11.
     t = table("k", (0, 49, 0), (52, 0, 8), (0, 0, 3))
     with pytest.raises(SuppressionError, match="withhold the table"):
-        protect(Release((t,)), Ledger({ref("k", TOTAL, "z"): frozenset({11})}))
+        protect(Release((t,)), earlier(t, {ref("k", TOTAL, "z"): {11}}))
 
 
 def test_a_count_above_10_that_earlier_releases_pin_is_published_rather_than_hidden() -> None:
@@ -212,10 +226,39 @@ def test_a_count_above_10_that_earlier_releases_pin_is_published_rather_than_hid
         Link(ref("a", "a", "x"), ref("b", "a", "x")),
         Link(ref("a", "a", "y"), ref("b", "a", "x")),
     )
-    release, ledger = Release((a, b), links), Ledger({ref("a", "a", TOTAL): frozenset({24})})
+    release = Release((a, b), links)
+    ledger = earlier(release, {ref("a", "a", TOTAL): {24}})
     protected = protect(release, ledger)
     assert protected.value(ref("a", "a", "x")) == 12
     assert check(release, protected, ledger) == ()
+
+
+def test_the_ledger_keeps_what_each_published_figure_adds_up_in_one_json_form() -> None:
+    merged = merge_small(table("race", (30, 20), (2, 3), (15, 40)), {"b": "c"})
+    ledger = NONE.record(protect(Release((merged,)), NONE))
+    # Row c's figures add up its own counts and b's, merged into it.
+    assert ledger.knows(Sum("race", PERIOD, frozenset("bc"), frozenset("x")), 17)
+    assert ledger.knows(Sum("race", PERIOD, frozenset("abc"), frozenset("xy")), 110)
+    assert not ledger.knows(Sum("race", PERIOD, frozenset("c"), frozenset("x")), 17)
+    stored = json.loads(json.dumps(ledger.as_json()))
+    assert Ledger.from_json(stored) == ledger
+    assert {"table": "race", "period": PERIOD, "rows": ["b", "c"], "columns": ["x"]}.items() <= (
+        next(e for e in stored if e["rows"] == ["b", "c"] and e["columns"] == ["x"]).items()
+    )
+    # Two releases' entries read together: every value each figure was published with.
+    again = Ledger.from_json(
+        [
+            *stored,
+            {
+                "table": "race",
+                "period": PERIOD,
+                "rows": ["b", "c"],
+                "columns": ["x"],
+                "values": [18],
+            },
+        ]
+    )
+    assert again.values[Sum("race", PERIOD, frozenset("bc"), frozenset("x"))] == {17, 18}
 
 
 def test_protect_is_deterministic() -> None:
@@ -228,21 +271,23 @@ def test_protect_is_deterministic() -> None:
 def test_merge_small_moves_a_small_row_into_its_target_and_marks_it() -> None:
     t = table("race", (30, 20), (2, 3), (15, 40))
     merged = merge_small(t, {"b": "c"})
-    assert merged.counts == ((30, 20), (0, 0), (17, 43))
     assert merged.merged_into("b") == "c"
+    assert merged.count("c", "x") == 17  # its own 15 and b's 2
+    assert merged.count("b", "x") == 2  # b's own count, kept though not published
     assert merged.rows == t.rows  # the shape stays fixed
+    assert merged.counts == t.counts
 
 
 def test_merge_small_merges_again_when_the_target_becomes_small() -> None:
     t = table("race", (30, 20), (2, 3), (1, 0), (15, 40))
     merged = merge_small(t, {"b": "c", "c": "d"})
-    assert merged.counts == ((30, 20), (0, 0), (0, 0), (18, 43))
     assert dict(merged.merged) == {"b": "d", "c": "d"}
+    assert (merged.count("d", "x"), merged.count("d", "y")) == (18, 43)
 
 
 def test_merge_small_leaves_a_large_row_and_a_row_with_no_target_alone() -> None:
     t = table("race", (30, 20), (2, 3), (15, 40))
-    assert merge_small(t, {"a": "c"}) == t
+    assert merge_small(t, {"a": "c"}).merged == ()
     assert merge_small(t, {}) == t
 
 
@@ -324,11 +369,16 @@ def earlier_ledgers(draw: st.DrawFn, release: Release) -> Ledger:
         for t in release.tables
     )
     unlinked = Release(tables)
-    held = tuple(k for k in release.links if unlinked.count(k.a) == unlinked.count(k.b))
+    held = tuple(
+        k for k in release.links if unlinked.count(k.left[0]) == unlinked.count(k.right[0])
+    )
     ledger = NONE.record(protect(Release(tables, held), NONE))
     figures = [r for t in release.tables for r in t.refs()]
     stale = draw(st.lists(st.sampled_from(figures), max_size=3))
-    return Ledger(dict(ledger.entries) | {r: frozenset({release.count(r) + 1}) for r in stale})
+    return Ledger(
+        dict(ledger.values)
+        | dict(earlier(release, {r: {release.count(r) + 1} for r in stale}).values)
+    )
 
 
 def hide_all_that_can_be(release: Release, ledger: Ledger) -> ProtectedRelease:
@@ -345,7 +395,8 @@ def hide_all_that_can_be(release: Release, ledger: Ledger) -> ProtectedRelease:
                 tuple(
                     tuple(
                         Suppressed(Reason.COMPLEMENTARY)
-                        if (n := release.count(r)) > 0 and not ledger.knows(r, n)
+                        if (n := release.count(r)) > 0
+                        and not ledger.knows(t.sum_of(r.row, r.column), n)
                         else n
                         for r in refs
                     )
@@ -366,7 +417,7 @@ def assert_nothing_small_is_published(release: Release, protected: ProtectedRele
             elif isinstance(shown, Suppressed):
                 assert release.count(r) > 0, f"{r} is suppressed but 0"
     for link in release.links:
-        ends = {isinstance(protected.value(r), Suppressed) for r in (link.a, link.b)}
+        ends = {isinstance(protected.value(r), Suppressed) for r in (*link.left, *link.right)}
         assert len(ends) == 1, f"{link} is suppressed at one end only"
 
 

@@ -1,5 +1,7 @@
 """`kiteline report public --period 2026Q3 --out DIR [--facility CODE ...]`: build the
-public report of a finished quarter as static files, protected and checked (I8)."""
+public report of a finished quarter as static files, protected and checked (I8). DIR is a
+new or empty folder; anything that stops the build, the file system included, is a
+CommandError with the reason."""
 
 from argparse import ArgumentParser
 from pathlib import Path
@@ -21,7 +23,9 @@ class Command(BaseCommand):
         commands = parser.add_subparsers(dest="action", required=True)
         public = commands.add_parser("public", help="the public report of a finished quarter")
         public.add_argument("--period", required=True, help="a quarter, such as 2026Q3")
-        public.add_argument("--out", type=Path, required=True, help="the folder to write into")
+        public.add_argument(
+            "--out", type=Path, required=True, help="a new or empty folder to write into"
+        )
         public.add_argument(
             "--facility",
             action="append",
@@ -47,7 +51,7 @@ class Command(BaseCommand):
         try:
             built = build_public_report(
                 actor=None,
-                facilities=sorted(facilities, key=lambda f: f.code),
+                facilities=facilities,
                 period=period,
                 out=options["out"],
                 now=timezone.now(),
