@@ -157,7 +157,7 @@ def test_the_equity_view_shows_finished_quarters_only(
     assert AuditEvent.objects.filter(action="reports.equity_read").count() == 4
 
 
-def breaches_of_both_kinds(facility: Facility, unit_a: HousingUnit) -> None:
+def breaches_of_both_kinds(facility: Facility, unit_a: HousingUnit) -> set[str]:
     """A request triaged late and a medication check not done in time, made through the
     services."""
     nurse = staff(Role.NURSE, facility, "breach-nurse")
@@ -183,6 +183,7 @@ def breaches_of_both_kinds(facility: Facility, unit_a: HousingUnit) -> None:
         reason=EvaluationReason.CURRENT_MEDICATION,
     )
     assert record_overdue_evaluations(check.due_at + timedelta(minutes=1)) == 1
+    return {kite.number, f"E{check.pk:06d}"}
 
 
 def test_an_auditor_reads_breaches_by_case_number_and_deadline_only(
@@ -191,14 +192,14 @@ def test_an_auditor_reads_breaches_by_case_number_and_deadline_only(
     """Auditors read cases through a sample: the breach list names no resident, and no
     evaluation's kind (a medication check says a named person takes psychiatric
     medication). Supervisors see both, and follow each request to its page."""
-    breaches_of_both_kinds(facility, unit_a)
+    cases = breaches_of_both_kinds(facility, unit_a)
     for user, identified in ((auditor, False), (supervisor, True)):
         client.force_login(user)
         response = client.get(reverse("reports-dashboard"), {"by": "period"})
         page = response.context["page"]
         html = response.content.decode()
         assert page.breach_total == 2
-        assert {row.record for row in page.breaches} == {"K000001", "E000002"}
+        assert {row.record for row in page.breaches} == cases
         assert ("R0000001" in html) is identified
         assert ("medication_check" in html) is identified
         assert ("/kites/" in html) is identified
