@@ -1265,7 +1265,9 @@ def _busiest(root: Mapping[str, Any], top: int = 6) -> list[str]:
     """The plan's nodes by their own time, the busiest first, with what they did."""
     found = []
     for node in _nodes(root):
-        own = _work(node) - sum(_work(child) for child in node.get("Plans", []))
+        # EXPLAIN rounds each loop's time to the microsecond: over many loops a node can seem
+        # to take less than its children, so its own time reads at least 0.
+        own = max(0.0, _work(node) - sum(_work(child) for child in node.get("Plans", [])))
         rows = int(node["Actual Rows"]) * int(node["Actual Loops"])
         what = " ".join(
             str(part)
