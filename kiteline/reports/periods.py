@@ -41,14 +41,6 @@ class Period:
             datetime.combine(self.end, time(), tzinfo=tz).astimezone(UTC),
         )
 
-    def months(self) -> tuple["Period", ...]:
-        found = []
-        day = self.first
-        while day < self.end:
-            found.append(month(day.year, day.month))
-            day = found[-1].end
-        return tuple(found)
-
 
 def _next_month(year: int, number: int) -> date:
     return date(year + number // 12, number % 12 + 1, 1)

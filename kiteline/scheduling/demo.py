@@ -148,6 +148,7 @@ def _care(facility: Facility) -> None:
     )
     rng.shuffle(held)
     start = 0
+    backdated = []
     for level, share in LEVELS:
         chosen = held[start : start + round(len(held) * share)]
         start += len(chosen)
@@ -159,6 +160,15 @@ def _care(facility: Facility) -> None:
             LevelAssignment.objects.filter(pk=assignment.pk).update(
                 assigned_at=assignment.assigned_at - set_weeks_ago
             )
+            backdated.append(f"level:{assignment.pk}")
+    # Moving the levels' dates into the past is a write of its own: recorded like any other.
+    record_event(
+        actor=None,
+        action="scheduling.demo_levels_backdated",
+        facility=facility,
+        subjects=backdated,
+        detail={"levels": len(backdated)},
+    )
     group = Service.objects.get(facility=facility, code="group_therapy")
     for booking in held[start : start + GROUP_MEMBERS]:
         decision: Decision = request_decision(actor=clinician, person=booking.person, service=group)
